@@ -1,0 +1,112 @@
+"""Autoscaling policies behind one small interface: `decide(now, signals) -> desired instance count`.
+
+- cloud-run: the documented Cloud Run drivers, the maximum of
+  ceil(average concurrency / (concurrency x target_concurrency_utilization)) and
+  ceil(average CPU in use / (cpu x target_cpu_utilization)), both averaged over `window`.
+- knative: the Knative Pod Autoscaler (knative/serving pkg/autoscaler/scaling/autoscaler.go): stable and
+  panic windows, panic mode that never scales down, rate limits per decision, scale to zero after a grace.
+- per-request: no metric-driven scaling; the desired count is what the requests present now need.
+
+Concurrency here means requests in flight plus requests pending for a slot: the demand the service sees.
+Scale-in itself (which instance stops, and when) is the service's job; see service.py.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+EPS = 1e-9
+
+
+def _ceil(x: float) -> int:
+    return max(0, math.ceil(x - EPS))
+
+
+@dataclass
+class Signals:
+    """What the autoscaler sees at a decision."""
+    stable_concurrency: float   # average over the (stable) window
+    panic_concurrency: float    # average over the knative panic window
+    cpu: float                  # average vCPUs in use over the window
+    instant_concurrency: int    # in flight + pending right now
+    ready: int                  # ready instances
+
+
+class CloudRunPolicy:
+    def __init__(self, svc):
+        a = svc.autoscaling
+        self.per_instance = svc.concurrency * a.target_concurrency_utilization
+        self.cpu_per_instance = svc.cpu * a.target_cpu_utilization
+
+    def decide(self, now: float, s: Signals) -> int:
+        by_concurrency = _ceil(s.stable_concurrency / self.per_instance)
+        by_cpu = _ceil(s.cpu / self.cpu_per_instance) if self.cpu_per_instance > 0 else 0
+        return max(by_concurrency, by_cpu)
+
+
+class PerRequestPolicy:
+    def __init__(self, svc):
+        self.concurrency = svc.concurrency
+
+    def decide(self, now: float, s: Signals) -> int:
+        return _ceil(s.instant_concurrency / self.concurrency)
+
+
+@dataclass
+class KpaState:
+    panic_since: float | None = None
+    max_panic_pods: int = 0
+    last_positive: float = -math.inf
+
+
+def kpa_desired(state: KpaState, now: float, target: float, stable: float, panic: float, ready: int, *,
+                max_scale_up_rate: float, max_scale_down_rate: float, panic_threshold: float,
+                stable_window: float) -> int:
+    """One KPA decision, as in Knative's autoscaler.go (before scale-to-zero handling)."""
+    ready_pods = max(1, ready)
+    dspc = math.ceil(stable / target - EPS)
+    dppc = math.ceil(panic / target - EPS)
+    max_up = math.ceil(max_scale_up_rate * ready_pods)
+    max_down = math.floor(ready_pods / max_scale_down_rate)
+    desired_stable = min(max(dspc, max_down), max_up)
+    desired_panic = min(max(dppc, max_down), max_up)
+    over = dppc / ready_pods >= panic_threshold
+    if over:
+        state.panic_since = now                   # enter panic, or extend it
+    elif state.panic_since is not None and state.panic_since + stable_window <= now:
+        state.panic_since = None                  # a stable window without the threshold ends panic
+        state.max_panic_pods = 0
+    desired = desired_stable
+    if state.panic_since is not None:
+        desired = max(desired_panic, desired_stable)
+        if desired > state.max_panic_pods:
+            state.max_panic_pods = desired
+        else:
+            desired = state.max_panic_pods        # in panic, never scale down
+    return desired
+
+
+class KnativePolicy:
+    def __init__(self, svc):
+        a = svc.autoscaling
+        self.a = a
+        self.target = svc.concurrency * a.target_utilization
+        self.state = KpaState()
+
+    def decide(self, now: float, s: Signals) -> int:
+        a = self.a
+        desired = kpa_desired(self.state, now, self.target, s.stable_concurrency, s.panic_concurrency, s.ready,
+                              max_scale_up_rate=a.max_scale_up_rate, max_scale_down_rate=a.max_scale_down_rate,
+                              panic_threshold=a.panic_threshold, stable_window=a.window)
+        if desired > 0:
+            self.state.last_positive = now
+        elif now - self.state.last_positive < a.scale_to_zero_grace and s.ready > 0:
+            desired = 1                               # keep one instance until the grace period ends
+        return desired
+
+
+POLICIES = {"cloud-run": CloudRunPolicy, "knative": KnativePolicy, "per-request": PerRequestPolicy}
+
+
+def make_policy(svc):
+    return POLICIES[svc.autoscaling.policy](svc)

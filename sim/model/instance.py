@@ -1,0 +1,51 @@
+"""One container instance: its lifecycle state and what instances.csv records about it."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class InstanceState(Enum):
+    STARTING = "starting"
+    READY = "ready"
+    STOPPED = "stopped"
+
+
+class Instance:
+    __slots__ = ("id", "revision", "seq", "state", "in_flight", "requests", "routable", "in_heap",
+                 "retiring", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
+                 "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed")
+
+    def __init__(self, id_: int, revision, requested_at: float):
+        self.id = id_
+        self.revision = revision
+        self.seq = 0                    # order of becoming ready (newest-first routing)
+        self.state = InstanceState.STARTING
+        self.in_flight = 0
+        self.requests: set = set()      # requests in flight, to fail them if the instance is shut down
+        self.routable = False           # in the router: ready, not retiring, not stopped
+        self.in_heap = False            # newest-first router bookkeeping
+        self.retiring = False           # replaced by a newer revision: takes no new requests
+        self.requested_at = requested_at
+        self.ready_at: float | None = None
+        self.stopped_at: float | None = None
+        self.stop_reason: str | None = None
+        self.start_error: str | None = None
+        self.startup_s: float | None = None
+        self.kms_wait_s = 0.0
+        self.key_attempts = 0
+        self.phases: dict[str, float] = {}   # seconds spent in each start phase
+        self.idle_since = requested_at
+        self.idle_timer_armed = False
+
+    def __hash__(self):
+        return self.id
+
+    def __lt__(self, other):            # heap ties (never reached: ids are unique)
+        return self.id < other.id
+
+    def row(self, service: str) -> dict:
+        return {"service": service, "revision": self.revision.name, "instance": self.id,
+                "requested_at": self.requested_at, "ready_at": self.ready_at, "stopped_at": self.stopped_at,
+                "stop_reason": self.stop_reason, "start_error": self.start_error, "startup_s": self.startup_s,
+                "kms_wait_s": self.kms_wait_s, "key_attempts": self.key_attempts,
+                **{f"{name}_s": v for name, v in self.phases.items()}}

@@ -1,0 +1,119 @@
+"""KMS request quotas: one pool per (key project, protection level), enforced in fixed windows.
+
+Docs: quotas are per project and region, shown per minute and enforced per second; excess requests get
+RESOURCE_EXHAUSTED and consume nothing. `per-second` admits at most floor(rpm/60) requests in each 1 s
+window, `per-minute` at most floor(rpm) in each 60 s window; windows are aligned to the start of the run.
+
+Other consumers of the same quota (storage, databases...) arrive as a Poisson process. Their arrival times
+are drawn one window at a time, for every window in order, from the pool's own stream; they are merged
+with the services' requests lazily, so background load costs no simulation events.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class QuotaPool:
+    def __init__(self, name: str, limit_schedule, enforcement: str, background, rng: np.random.Generator,
+                 horizon: float):
+        self.name = name                      # e.g. "acme-sec/hsm"
+        self.horizon = horizon
+        self.limits = limit_schedule          # QuotaSchedule: requests per minute over time
+        self.window_s = 1.0 if enforcement == "per-second" else 60.0
+        self.background = background          # BackgroundLoad
+        self.rng = rng
+        self._window = -1                     # index of the window being filled
+        self._used = 0
+        self._bg_times: list[float] = []
+        self._bg_next = 0
+        # Figures for the summary and charts.
+        self.admitted_services = 0
+        self.rejected_services = 0
+        self.admitted_background = 0
+        self.rejected_background = 0
+        self.peak_admitted_per_window = 0
+        self.admitted_by_second: dict[int, int] = {}   # services + background, for the per-second peak
+        self.background_by_second: dict[int, int] = {}  # admitted background requests
+
+    def limit_at(self, t: float) -> int:
+        rpm = self.limits.at(t)
+        return math.floor(rpm / 60.0 + 1e-9) if self.window_s == 1.0 else math.floor(rpm + 1e-9)
+
+    def try_acquire(self, t: float) -> bool:
+        """One service request at time t: True if admitted (and counted), False for RESOURCE_EXHAUSTED."""
+        self._advance(t)
+        if self._used < self.limit_at(t):
+            self._admit(t)
+            self.admitted_services += 1
+            return True
+        self.rejected_services += 1
+        return False
+
+    def finish(self, t_end: float) -> None:
+        """Draw and apply the background load up to the end of the run."""
+        self._advance(min(t_end, self.horizon) - 1e-9)
+        self._drain_background(math.inf)
+        self._close_window()
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _admit(self, t: float) -> None:
+        self._used += 1
+        sec = int(t)
+        self.admitted_by_second[sec] = self.admitted_by_second.get(sec, 0) + 1
+
+    def _advance(self, t: float) -> None:
+        """Bring the pool to time t: close earlier windows and apply background requests up to t."""
+        w = int(t // self.window_s)
+        while self._window < w:
+            if self._window >= 0:
+                self._drain_background(math.inf)
+                self._close_window()
+            self._window += 1
+            self._open_window(self._window)
+        self._drain_background(t)
+
+    def _open_window(self, w: int) -> None:
+        self._used = 0
+        a, b = w * self.window_s, min((w + 1) * self.window_s, self.horizon)
+        times = []
+        for s, e, rate in self.background.pieces(a, b):
+            if rate > 0:
+                n = self.rng.poisson(rate * (e - s))
+                times.extend(self.rng.uniform(s, e, n))
+        times.sort()
+        self._bg_times = times
+        self._bg_next = 0
+
+    def _drain_background(self, t: float) -> None:
+        times = self._bg_times
+        while self._bg_next < len(times) and times[self._bg_next] <= t:
+            bt = times[self._bg_next]
+            self._bg_next += 1
+            if self._used < self.limit_at(bt):
+                self._admit(bt)
+                self.admitted_background += 1
+                sec = int(bt)
+                self.background_by_second[sec] = self.background_by_second.get(sec, 0) + 1
+            else:
+                self.rejected_background += 1
+
+    def _close_window(self) -> None:
+        self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used)
+
+    def summary(self) -> dict:
+        per_second = self.admitted_by_second
+        per_minute: dict[int, int] = {}
+        for sec, n in per_second.items():
+            per_minute[sec // 60] = per_minute.get(sec // 60, 0) + n
+        return {
+            "enforcement": "per-second" if self.window_s == 1.0 else "per-minute",
+            "requests_per_minute": self.limits.base,
+            "admitted_services": self.admitted_services,
+            "rejected_services": self.rejected_services,
+            "admitted_background": self.admitted_background,
+            "rejected_background": self.rejected_background,
+            "peak_admitted_per_second": max(per_second.values(), default=0),
+            "peak_admitted_per_minute": max(per_minute.values(), default=0),
+        }

@@ -1,0 +1,153 @@
+"""Writing and reading a results folder (the contract is shared/results-reference.md).
+
+Everything is written to a temporary folder beside the target and moved into place at the end, so a run
+that fails never leaves a half-written folder and never damages an earlier one.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import simpy
+import yaml
+
+from .model.logs import Clock, audit_entry, run_error_entry
+from .model.recorder import COUNTERS, LEVELS
+
+TIMESERIES_COLUMNS = ("time_s", "service", "arrivals", "served", "failed_429", "failed_504", "pending",
+                      "in_flight", "instances_starting", "instances_ready", "instances_desired", "cold_starts",
+                      "start_failures", "kms_operations", "kms_resource_exhausted", "kms_errors", "key_usable",
+                      "failed_shutdown")
+INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at", "stopped_at", "stop_reason",
+                    "start_error", "startup_s", "kms_wait_s", "key_attempts", "schedule_s", "image_fetch_s",
+                    "key_operations_s", "container_start_s", "app_init_s")
+KMS_USAGE_COLUMNS = ("pool", "second", "starts", "validation", "deploy", "background", "resource_exhausted",
+                     "quota_per_second")
+assert set(TIMESERIES_COLUMNS[2:]) == set(COUNTERS) | set(LEVELS)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).parent)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(round(v, 9))
+    return v
+
+
+def write_csv(path: Path, columns, rows) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([_cell(row.get(c)) for c in columns])
+
+
+def timeseries_rows(timeseries: dict, interval: float):
+    for name, cols in timeseries.items():
+        n = len(cols["arrivals"])
+        for b in range(n):
+            yield {"time_s": b * interval, "service": name, **{c: cols[c][b] for c in cols}}
+
+
+def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        _write_all(result, tmp)
+        if plots:
+            from .plots import write_charts
+            write_charts(tmp)
+        _move_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_all(result, d: Path) -> None:
+    sc = result.scenario
+    out0 = result.outputs[0]
+    with open(d / "scenario.resolved.yaml", "w") as f:
+        yaml.safe_dump(sc.to_resolved_dict(), f, sort_keys=False)
+    manifest = {"seed": sc.seed, "replications": result.summary["replications"], "version": _version(),
+                "git_commit": _git_commit(), "python": platform.python_version(), "simpy": simpy.__version__,
+                "numpy": np.__version__, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "wall_seconds": round(result.wall_seconds, 3), "baseline": result.baseline0 is not None}
+    (d / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (d / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    write_csv(d / "timeseries.csv", TIMESERIES_COLUMNS, timeseries_rows(out0.timeseries, sc.timeseries_interval))
+    if result.baseline0 is not None:
+        write_csv(d / "baseline_timeseries.csv", TIMESERIES_COLUMNS,
+                  timeseries_rows(result.baseline0.timeseries, sc.timeseries_interval))
+    write_csv(d / "instances.csv", INSTANCE_COLUMNS, out0.instances)
+    write_csv(d / "kms_usage.csv", KMS_USAGE_COLUMNS, out0.kms_usage)
+    write_csv(d / "fault_events.csv", ("time_s", "kind", "target", "applied"),
+              ({"time_s": t, "kind": k, "target": target, "applied": int(ok)} for t, k, target, ok in out0.fault_log))
+    clock = Clock(sc.start_time)
+    agent, region, project = sc.project.service_agent, sc.project.region, sc.project.id
+    with open(d / "kms_audit.jsonl", "w") as f:
+        for n, rec in enumerate(out0.audit):
+            f.write(json.dumps(audit_entry(clock, n, rec, project, agent, region)) + "\n")
+    with open(d / "run_errors.jsonl", "w") as f:
+        for n, rec in enumerate(out0.run_errors):
+            f.write(json.dumps(run_error_entry(clock, n, rec, project, region)) + "\n")
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("cmek-sim")
+    except Exception:
+        return "unknown"
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+def read_summary(folder: str | Path) -> dict:
+    return json.loads((Path(folder) / "summary.json").read_text())
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    """Rows as dicts, numbers parsed (empty cells become None)."""
+    def parse(v: str):
+        if v == "":
+            return None
+        try:
+            f = float(v)
+            return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
+        except ValueError:
+            return v
+    with open(path, newline="") as f:
+        return [{k: parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]

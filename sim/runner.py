@@ -1,0 +1,125 @@
+"""Replications, fault-free twins and their aggregation.
+
+Replication r of a scenario always uses the streams of (seed, r), so results do not depend on how many
+worker processes run them or in which order. A scenario with faults is also run without them on the same
+streams (its twin), which makes `capacity_loss` a paired, low-variance difference.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .metrics import aggregate_runs
+from .model.world import RunOutput, World
+from .scenario import Scenario, scenario_from_dict
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    outputs: list[RunOutput]           # one per replication; logs only in replication 0
+    baseline0: RunOutput | None        # the fault-free twin of replication 0, for the charts
+    summary: dict
+    wall_seconds: float
+
+
+def fault_free(scenario: Scenario) -> Scenario:
+    return scenario.model_copy(update={"faults": ()})
+
+
+def step_gap_area(base: list, run: list, start: float, end: float) -> float:
+    """Integral over [start, end] of max(0, base(t) - run(t)) for two step functions [(t, level), ...]."""
+    times = sorted({t for t, _ in base} | {t for t, _ in run} | {start, end})
+    area, ib, ir, lb, lr = 0.0, 0, 0, 0, 0
+    for a, b in zip(times, times[1:]):
+        while ib < len(base) and base[ib][0] <= a:
+            lb = base[ib][1]
+            ib += 1
+        while ir < len(run) and run[ir][0] <= a:
+            lr = run[ir][1]
+            ir += 1
+        lo, hi = max(a, start), min(b, end)
+        if hi > lo and lb > lr:
+            area += (lb - lr) * (hi - lo)
+    return area
+
+
+def _failed(s: dict) -> int:
+    r = s["requests"]
+    return r["failed_429"] + r["failed_504"] + r["failed_shutdown"]
+
+
+def capacity_loss(run: RunOutput, base: RunOutput | None, sc: Scenario) -> None:
+    """Add each service's `capacity_loss` against its twin (null without a twin)."""
+    for name, s in run.summary["services"].items():
+        if base is None:
+            s["capacity_loss"] = {"ready_instance_s": None, "extra_failed_requests": None,
+                                  "extra_cold_start_p99_s": None}
+            continue
+        b = base.summary["services"][name]
+        p99, p99_base = s["cold_starts"]["latency_s"]["p99"], b["cold_starts"]["latency_s"]["p99"]
+        s["capacity_loss"] = {
+            "ready_instance_s": step_gap_area(base.ready_steps[name], run.ready_steps[name], sc.warmup,
+                                              sc.duration),
+            "extra_failed_requests": _failed(s) - _failed(b),
+            "extra_cold_start_p99_s": None if p99 is None or p99_base is None else p99 - p99_base,
+        }
+
+
+def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, progress=None):
+    """One replication (and its twin); a top-level function so worker processes can run it."""
+    scenario = scenario_from_dict(resolved, source, base_dir)
+    out = World(scenario, r, keep_logs=(r == 0)).run(progress)
+    twin = None
+    if baseline and scenario.faults:
+        twin = World(fault_free(scenario), r, keep_logs=False).run()
+    capacity_loss(out, twin, scenario)
+    return out, (twin if r == 0 else None)
+
+
+def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
+        progress=None) -> RunResult:
+    """Run every replication; `progress(fraction)` is called as replication 0 advances (sequential runs)."""
+    n = replications or scenario.replications
+    t0 = time.perf_counter()
+    args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
+    if workers > 1 and n > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
+            results = list(pool.map(run_replication, *zip(*[(*args, r, baseline) for r in range(n)])))
+    else:
+        results = [run_replication(*args, r, baseline, progress if r == 0 else None) for r in range(n)]
+    outputs = [o for o, _ in results]
+    runs = [o.summary for o in outputs]
+    summary = {"scenario": scenario.name, "seed": scenario.seed, "replications": n,
+               "simulated_seconds": scenario.duration, "warmup_seconds": scenario.warmup,
+               "runs": runs, "aggregate": aggregate_runs(runs)}
+    return RunResult(scenario, outputs, results[0][1], summary, time.perf_counter() - t0)
+
+
+def run_cli(scenario: Scenario, args) -> int:
+    """`sim run`: run, write the results folder, print the table."""
+    import sys
+    from pathlib import Path
+
+    from .report import summary_table
+    from .results import write_results
+
+    show = not getattr(args, "quiet", False)
+    started = time.perf_counter()
+
+    def progress(fraction: float) -> None:
+        if show and time.perf_counter() - started > 2.0:
+            print(f"\r  simulating {scenario.name}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
+
+    result = run(scenario, replications=args.replications, workers=args.workers or 1,
+                 baseline=not args.no_baseline, progress=progress)
+    if show and time.perf_counter() - started > 2.0:
+        print(file=sys.stderr)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    write_results(result, out, plots=not args.no_plots)
+    if show:
+        print(summary_table(result.summary))
+        print(f"results: {out}  ({result.wall_seconds:.1f} s)")
+    return 0
+
