@@ -51,6 +51,11 @@ class Dist:
     def __hash__(self):
         return hash((type(self).__name__, self._key()))
 
+    def __reduce__(self):
+        # pickling (worker processes) and deepcopy rebuild through _restore, since __setattr__ refuses
+        slots = [s for cls in type(self).__mro__ for s in getattr(cls, "__slots__", ())]
+        return _restore, (type(self), {s: getattr(self, s) for s in slots})
+
     def __repr__(self):
         args = ", ".join(f"{k}={format_number(v)}" for k, v in self.to_spec().items() if k != "dist")
         return f"{type(self).__name__}({args})"
@@ -67,6 +72,12 @@ class Dist:
 
     def to_spec(self) -> dict:
         raise NotImplementedError
+
+
+def _restore(cls, values: dict) -> Dist:
+    obj = object.__new__(cls)
+    _init(obj, **values)
+    return obj
 
 
 def _init(obj, **values):

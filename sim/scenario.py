@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic.json_schema import GenerateJsonSchema
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PrivateAttr,
     ValidationError, ValidationInfo, WithJsonSchema, field_validator, model_validator,
 )
+from pydantic.json_schema import GenerateJsonSchema
 
-from sim.dists import DIST_NAMES, Dist, LogNormal, Constant, parse_dist
+from sim.dists import DIST_NAMES, Constant, Dist, LogNormal, parse_dist
 from sim.units import InputError, format_duration, format_number, parse_duration, parse_memory, show_value
 
 __all__ = [
@@ -61,7 +61,7 @@ class ScenarioError(Exception):
     """A scenario that cannot be run; `problems` holds one readable line per problem."""
 
     def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+        self.problems = [re.sub(r"\s*\n\s*", " ", str(p)) for p in problems]  # one line each, always
         super().__init__("\n".join(self.problems))
 
 
@@ -217,13 +217,19 @@ def _project_id(value: str) -> str:
     return value
 
 
+def _region(value: str) -> str:
+    if not value or "/" in value or any(c.isspace() for c in value):
+        raise InputError(f"must be a region such as us-central1, got {show_value(value)}")
+    return value
+
+
 class Project(_Model):
     """The Google Cloud project that runs the services."""
 
     id: Annotated[str, AfterValidator(_project_id)] = "acme-prod"
     number: Annotated[str, BeforeValidator(_digits), WithJsonSchema(
         {"anyOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer", "minimum": 0}]})] = "123456789012"
-    region: Annotated[str, AfterValidator(_project_id)] = "us-central1"
+    region: Annotated[str, AfterValidator(_region)] = "us-central1"
 
     @property
     def service_agent(self) -> str:
@@ -971,18 +977,19 @@ def _apply_updates(data: dict, updates: Mapping, source: str) -> dict:
     problems = []
     for dotted, value in updates.items():
         parts = str(dotted).split(".")
+        shown = tuple(int(p) if p.isdigit() else p for p in parts)
         node = data
         try:
             for depth, part in enumerate(parts):
                 last = depth == len(parts) - 1
                 if isinstance(node, list):
                     if not part.isdigit() or int(part) >= len(node):
-                        raise InputError(f"{_path(tuple(parts[:depth]))} has no item {part}")
+                        raise InputError(f"{_path(shown[:depth])} has no item {part}")
                     part = int(part)
                 elif not isinstance(node, dict):
-                    raise InputError(f"{_path(tuple(parts[:depth]))} is not a mapping")
-                elif not last and part not in node:
-                    node[part] = {}
+                    raise InputError(f"{_path(shown[:depth])} is not a mapping")
+                elif not last and node.get(part) is None:
+                    node[part] = {}  # e.g. daily_pattern: null gets its first key
                 if last:
                     node[part] = copy.deepcopy(value)
                 else:
@@ -998,7 +1005,8 @@ def scenario_from_dict(data, source: str = "<dict>", base_dir: str | Path | None
                        *, source_path: str | Path | None = None) -> Scenario:
     """A checked Scenario from a mapping; relative files (traces, samples) are found in `base_dir`."""
     if not isinstance(data, Mapping):
-        what = "empty" if data is None else f"a {type(data).__name__}"
+        names = {str: "a single text", list: "a list", int: "a number", float: "a number", bool: "true/false"}
+        what = "empty" if data is None else names.get(type(data), f"a {type(data).__name__}")
         raise ScenarioError([f"{source}: a scenario must be a mapping (key: value) with at least `name` and "
                              f"`services`; this one is {what}"])
     base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
