@@ -123,3 +123,9 @@ def run_cli(scenario: Scenario, args) -> int:
         print(f"results: {out}  ({result.wall_seconds:.1f} s)")
     return 0
 
+
+
+def sweep(scenario: Scenario, path: str, values, **run_options) -> list[RunResult]:
+    """Run copies of `scenario` with the dotted `path` set to each value (same seeds: paired runs)."""
+    from .scenario import with_updates
+    return [run(with_updates(scenario, {path: v}), **run_options) for v in values]
