@@ -73,9 +73,9 @@ def kpa_desired(state: KpaState, now: float, target: float, stable: float, panic
     over = dppc / ready_pods >= panic_threshold
     if over:
         state.panic_since = now                   # enter panic, or extend it
-    elif state.panic_since is not None and state.panic_since + stable_window <= now:
-        state.panic_since = None                  # a stable window without the threshold ends panic
-        state.max_panic_pods = 0
+    elif state.panic_since is not None and state.panic_since + stable_window < now:
+        state.panic_since = None                  # more than a stable window without the threshold ends
+        state.max_panic_pods = 0                  # panic (Knative: panicTime.Add(StableWindow).Before(now))
     desired = desired_stable
     if state.panic_since is not None:
         desired = max(desired_panic, desired_stable)

@@ -12,7 +12,7 @@ class InstanceState(Enum):
 
 class Instance:
     __slots__ = ("id", "revision", "seq", "state", "in_flight", "requests", "routable", "in_heap",
-                 "retiring", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
+                 "retiring", "parked", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
                  "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed")
 
     def __init__(self, id_: int, revision, requested_at: float):
@@ -25,6 +25,7 @@ class Instance:
         self.routable = False           # in the router: ready, not retiring, not stopped
         self.in_heap = False            # newest-first router bookkeeping
         self.retiring = False           # replaced by a newer revision: takes no new requests
+        self.parked = False             # surplus after a scale-in decision: drains, takes no new requests
         self.requested_at = requested_at
         self.ready_at: float | None = None
         self.stopped_at: float | None = None

@@ -69,6 +69,8 @@ class KeyVersion:
         return True
 
     def set_state(self, target: KeyState, t: float) -> None:
+        if target is self.state:
+            return                     # no change: a second disable must not postpone the first one's visibility
         seen_now = self.state_at(t)
         delay = self.propagation_s if (seen_now is KeyState.ENABLED and target is not KeyState.ENABLED) else 0.0
         self._seen_state = seen_now

@@ -81,6 +81,7 @@ class ServiceModel:
         self.router = make_router(spec.routing, spec.concurrency, stream("routing"))
         self.policy = make_policy(spec)
         self.uses_idle_timers = spec.autoscaling.policy != "knative"
+        self.parks_surplus = spec.autoscaling.policy != "per-request"
         self.request_timeout = spec.request_timeout
         self.pending_timeout = (max(10.0, 3.5 * mean_startup_s(spec, sc)) if spec.pending_timeout == "auto"
                                 else float(spec.pending_timeout))
@@ -90,6 +91,7 @@ class ServiceModel:
         self.n_starting = 0
         self.n_ready = 0
         self.n_retiring = 0                          # old-revision instances waiting to be replaced
+        self.parked: dict[int, Instance] = {}        # surplus instances out of the routing, in parking order
         self.pending: deque[Request] = deque()
         self.in_flight = 0
         self.cpu_in_use = 0.0
@@ -196,10 +198,16 @@ class ServiceModel:
         if self.pending:
             self._dispatch_pending(now)
         if inst.in_flight == 0:
-            if inst.retiring and not inst.routable:
-                self.stop_instance(inst, "replaced")
-            else:
-                self._became_idle(inst, now)
+            self._on_idle(inst, now)
+
+    def _on_idle(self, inst: Instance, now: float) -> None:
+        """The instance has no request left: drained instances stop, others start their idle time."""
+        if not inst.routable and inst.retiring:
+            self.stop_instance(inst, "replaced")
+        elif inst.parked and not self.uses_idle_timers:
+            self.stop_instance(inst, "scale_in")      # knative: a drained surplus instance terminates
+        else:
+            self._became_idle(inst, now)
 
     def _enqueue(self, req: Request, now: float) -> None:
         if self.pending_timeout <= 0:
@@ -250,9 +258,16 @@ class ServiceModel:
         return self.n_starting + self.n_ready - self.n_retiring
 
     def _start_on_demand(self, now: float) -> None:
-        """A request found no free slot: start an instance unless those starting already cover the queue."""
-        if (now >= self.start_blocked_until and len(self.pending) > self.n_starting * self.C
-                and self.live < self.spec.max_instances):
+        """A request found no free slot: start an instance unless those starting already cover the queue.
+
+        A parked (warm) instance is taken back first: no cold start."""
+        if len(self.pending) <= self.n_starting * self.C:
+            return
+        if self.parked:
+            self._unpark(1)
+            self._dispatch_pending(now)
+            return
+        if now >= self.start_blocked_until and self.live < self.spec.max_instances:
             self.start_instance(now)
             if self.live > self.desired:
                 self.desired = self.live
@@ -367,6 +382,9 @@ class ServiceModel:
         if inst.routable:
             inst.routable = False
             self.router.remove(inst)
+        if inst.parked:
+            inst.parked = False
+            del self.parked[inst.id]
         if inst.state is STARTING:
             self.n_starting -= 1
         else:
@@ -410,8 +428,9 @@ class ServiceModel:
             self._arm_idle_timer(inst, due)
         elif self.live > self.spec.min_instances:
             self.stop_instance(inst, "idle")
-        else:
-            self._arm_idle_timer(inst, now + self.spec.idle_retention)
+        else:                                         # at min_instances: look again later (never in a
+            # zero-delay loop: with idle_retention 0 the next look is at the autoscaler's next decision)
+            self._arm_idle_timer(inst, now + max(self.spec.idle_retention, self.spec.autoscaling.interval))
 
     # -- autoscaling ----------------------------------------------------------------------------------
     def _signals(self, now: float) -> Signals:
@@ -433,7 +452,7 @@ class ServiceModel:
                        panic_concurrency=average(a.window * a.panic_window_percentage / 100.0, 0),
                        cpu=average(a.window, 1),
                        instant_concurrency=self.in_flight + len(self.pending),
-                       ready=self.n_ready - self.n_retiring)
+                       ready=self.n_ready - self.n_retiring - len(self.parked))
 
     def _scale_loop(self):
         spec, env = self.spec, self.env
@@ -442,22 +461,43 @@ class ServiceModel:
             self._touch(now)
             decided = self.policy.decide(now, self._signals(now))
             self.desired = min(spec.max_instances, max(spec.min_instances, decided))
-            to_start = min(self.desired, spec.max_instances) - self.live
-            for _ in range(max(0, to_start)):
-                self.start_instance(now)
-            if not self.uses_idle_timers and self.live > self.desired:
-                self._scale_in(self.live - self.desired)
+            available = self.live - len(self.parked)     # starting or serving
+            if self.desired > available:
+                missing = self.desired - available - self._unpark(self.desired - available)
+                for _ in range(max(0, min(missing, spec.max_instances - self.live))):
+                    self.start_instance(now)
+                if self.pending:
+                    self._dispatch_pending(now)
+            elif self.parks_surplus and available > self.desired:
+                self._park(available - self.desired, now)
             self._update_capacity(now)
             yield env.timeout(spec.autoscaling.interval)
 
-    def _scale_in(self, surplus: int) -> None:
-        """Knative: stop surplus instances that are idle, newest first (running requests are not cut)."""
-        for inst in reversed(list(self.instances.values())):
-            if surplus <= 0:
-                return
-            if inst.state is READY and inst.in_flight == 0 and not inst.retiring:
+    def _park(self, surplus: int, now: float) -> None:
+        """Scale-in: take surplus serving instances out of the routing, the least busy (then newest) first.
+
+        They finish their requests; then a knative instance stops (scale_in), a cloud-run one stays warm
+        and stops after idle_retention unless demand takes it back first (Cloud Run keeps idle instances)."""
+        serving = [i for i in self.instances.values() if i.routable]
+        for inst in sorted(serving, key=lambda i: (i.in_flight, -i.seq))[:surplus]:
+            inst.routable = False
+            self.router.remove(inst)
+            inst.parked = True
+            self.parked[inst.id] = inst
+            if inst.in_flight == 0 and not self.uses_idle_timers:
                 self.stop_instance(inst, "scale_in")
-                surplus -= 1
+
+    def _unpark(self, n: int) -> int:
+        """Put up to n parked instances back into the routing, the most recently parked first."""
+        taken = 0
+        while taken < n and self.parked:
+            _, inst = self.parked.popitem()
+            inst.parked = False
+            inst.routable = True
+            inst.idle_since = self.env.now              # its idle time starts again
+            self.router.add(inst)
+            taken += 1
+        return taken
 
     def _update_capacity(self, now: float) -> None:
         self.recorder.capacity(now, self.n_ready, self.desired)
@@ -466,8 +506,10 @@ class ServiceModel:
     def _validation_loop(self):
         """Encrypt and decrypt dummy data every validation_interval, on the current revision's key."""
         env = self.env
+        interval, n = self.spec.key_operations.validation_interval, 0
         while True:
-            yield env.timeout(self.spec.key_operations.validation_interval)
+            n += 1                                   # on the n x interval grid: the checks' latency never drifts it
+            yield env.timeout(max(0.0, n * interval - env.now))
             key = self.revision.key
             if key is None:
                 continue
@@ -523,7 +565,12 @@ class ServiceModel:
             if inst.revision is not self.revision and not inst.retiring:
                 inst.retiring = True
                 self.n_retiring += 1
-                if inst.state is READY:
+                if inst.parked:                      # surplus already: not replaced, stops when drained
+                    inst.parked = False
+                    del self.parked[inst.id]
+                    if inst.in_flight == 0:
+                        self.stop_instance(inst, "replaced")
+                elif inst.state is READY:
                     replacements += 1
         for _ in range(min(replacements, self.spec.max_instances)):
             self.start_instance(now)
