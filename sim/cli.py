@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from sim import quota
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    quota.add_parser(commands)
     return parser
 
 
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "quota":
+            return quota.main(args)
         if args.command == "schema":
             print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0

@@ -46,7 +46,7 @@ def service(name: str = "app", key_id: str | None = "k", **extra) -> dict:
 
 def steady(name: str = "steady", key_id: str = "k", n: int = 2, **extra) -> dict:
     """min_instances running instances and no traffic: they only stop if the key revocation stops them."""
-    return service(name, key_id, min_instances=n, traffic={"rate": 0}, **extra)
+    return service(name, key_id, **deep_merge({"min_instances": n, "traffic": {"rate": 0}}, extra))
 
 
 def scenario(services=None, keys=None, faults=(), **extra) -> dict:

@@ -457,7 +457,7 @@ def damaged(draw):
     return data
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged())
 def test_damaged_scenarios_fail_cleanly(data):
     try:
