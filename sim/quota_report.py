@@ -1,0 +1,124 @@
+"""quota_report.md: the text and table an analyst pastes into a quota-increase request (from quota.json)."""
+from __future__ import annotations
+
+LEVEL_NAMES = {"hsm": "HSM", "external": "external (Cloud EKM)"}
+
+
+def _n(x, digits: int = 3) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float) and not x.is_integer():
+        return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+    return f"{x:,.0f}"
+
+
+def _rate(rpm: float, enforcement: str) -> str:
+    if enforcement == "per-second":
+        return f"{rpm:,.0f}/min ({rpm / 60:,.0f}/s)"
+    return f"{rpm:,.0f}/min"
+
+
+def _level(q: dict, rpm: float) -> dict | None:
+    return next((lv for lv in q["levels"] if lv["requests_per_minute"] == rpm), None)
+
+
+def _evidence_line(q: dict, lv: dict) -> str:
+    parts = []
+    for r in lv["metrics"]:
+        bound = "upper" if "<" in r["slo"] else "lower"
+        parts.append(f"{r['service']} `{r['slo']}`: mean {_n(r['mean'])}, one-sided {q['confidence']:.0%} "
+                     f"{bound} bound {_n(r['bound'])} → {'met' if r['met'] else '**not met**'}")
+    return "; ".join(parts)
+
+
+def _demand_section(q: dict) -> list[str]:
+    d, enforcement = q["peak_demand"], q["enforcement"]
+    dec = d["decrypts_per_start"]
+    per_start = f"{dec[0]} decrypts per start" if len(dec) == 1 else "decrypts per start " + "/".join(map(str, dec))
+    lines = ["## Peak demand (closed form)", "",
+             f"With no quota limit, the services and the other consumers of the same quota request at peak "
+             f"**{_n(d['peak_per_second_mean'])} operations per second** (mean over replications; largest "
+             f"{_n(d['peak_per_second_max'])}) and **{_n(d['peak_per_minute_mean'])} per minute** (largest "
+             f"{_n(d['peak_per_minute_max'])}). Quota is enforced {enforcement}, so the peak demand in requests "
+             f"per minute is **{q['lower_bound_requests_per_minute']:,}/min**"
+             + (" (peak per second × 60)." if enforcement == "per-second" else " (peak per minute)."), "",
+             f"Where the peak comes from (replication 0; {per_start}):", "",
+             "| window | instance-start decrypts | ≈ instance starts | validation checks | deploys | "
+             "background | total |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, p in (("peak second", d["peak_second_replication0"]), ("peak minute", d["peak_minute_replication0"])):
+        starts = _n(p["starts"] / dec[0]) if len(dec) == 1 and dec[0] else "–"
+        at = "" if p.get("at_s") is None else f" (t = {p['at_s']:,.0f} s)"
+        lines.append(f"| {name}{at} | {p['starts']:,} | {starts} | {p['validation']:,} | {p['deploy']:,} | "
+                     f"{p['background']:,} | {p['total']:,} |")
+    lines += ["", "Peak = instance starts × decrypts per start + validation checks (one encrypt and one decrypt "
+              "per service per interval) + deploys + background consumers of the same quota.", ""]
+    return lines
+
+
+def _table(q: dict) -> list[str]:
+    slos = list(dict.fromkeys((r["slo"], r["service"]) for r in q["levels"][0]["metrics"]))
+    head = ["quota (requests/min)", "meets SLOs"] + [f"{s} ({svc}) mean [bounds]" for s, svc in slos] + [
+        "RESOURCE_EXHAUSTED (mean)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    marks: dict = {}
+    for rpm, mark in ((q["current_requests_per_minute"], "current"),
+                      (q["recommended_requests_per_minute"], "**recommended**"),
+                      ((q["at_80_percent"] or {}).get("requests_per_minute"), "80% of recommended")):
+        marks.setdefault(rpm, []).append(mark)
+    for lv in q["levels"]:
+        rpm = lv["requests_per_minute"]
+        label = _rate(rpm, q["enforcement"]) + (f" ← {', '.join(marks[rpm])}" if rpm in marks else "")
+        cells = [label, "yes" if lv["met"] else "no"]
+        for s, svc in slos:
+            r = next(r for r in lv["metrics"] if r["slo"] == s and r["service"] == svc)
+            low = r["low"]
+            if low is not None and all(v is None or v >= 0 for v in r["values"]):
+                low = max(low, 0.0)        # a count or a duration: its bound stops at zero
+            cells.append(f"{_n(r['mean'])} [{_n(low)}, {_n(r['high'])}]")
+        cells.append(_n(lv["kms"]["resource_exhausted_mean"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def report_markdown(q: dict) -> str:
+    level = LEVEL_NAMES.get(q["protection"], q["protection"])
+    rec, cur = q["recommended_requests_per_minute"], q["current_requests_per_minute"]
+    at80 = q["at_80_percent"]
+    change = "raise" if rec > cur else "keep" if rec == cur else "could lower"
+    lines = [f"# Cloud KMS quota recommendation — {q['scenario']}", "",
+             f"**Recommendation: {change} the {level} quota of the key project (`{q['quota_field']}`, "
+             f"enforced {q['enforcement']}) from {_rate(cur, q['enforcement'])} to "
+             f"{_rate(rec, q['enforcement'])}.**", "",
+             f"It is the smallest tidy quota at which every objective below holds for every service with "
+             f"{q['confidence']:.0%} one-sided confidence over {q['replications']} paired replications "
+             "(the same random streams at every quota level):", ""]
+    lines += [f"- `{s}`" for s in q["slo"]]
+    if any(o["op"] in ("<", "<=") and o["threshold"] == 0 for o in q.get("objectives", [])):
+        lines += ["", f"A `<= 0` objective must hold in every one of the {q['replications']} replications, so the "
+                      "recommendation covers the worst of them; more replications can only raise it."]
+    lines += ["", f"The closed-form peak demand is {_rate(q['lower_bound_requests_per_minute'], q['enforcement'])}; "
+              f"the simulated answer is {rec / q['lower_bound_requests_per_minute']:.0%} of it.", ""]
+    lines += _demand_section(q)
+    lines += ["## Evidence", ""]
+    for name, rpm in (("At the current quota", cur), ("At the recommendation", rec),
+                      ("At 80% of the recommendation", (at80 or {}).get("requests_per_minute"))):
+        lv = _level(q, rpm)
+        if lv is not None:
+            lines.append(f"- **{name} ({_rate(rpm, q['enforcement'])})**: SLOs "
+                         f"{'met' if lv['met'] else '**not met**'}, {_n(lv['kms']['resource_exhausted_mean'])} "
+                         f"RESOURCE_EXHAUSTED and {_n(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
+                         f"starts failed on quota per run (means). {_evidence_line(q, lv)}.")
+    lines += ["", "Every quota level the solver ran (bounds are one-sided "
+              f"{q['confidence']:.0%} bounds of the mean over replications; `<= 0` objectives must hold in "
+              "every replication):", ""]
+    lines += _table(q)
+    lines += ["", "## Method", "",
+              "Discrete-event simulation of the Cloud Run services, their instance starts and the key operations "
+              "each start makes against Cloud KMS, with the quota enforced as Cloud KMS does (requests over the "
+              "limit get RESOURCE_EXHAUSTED and fail the instance start). The solver starts from the current "
+              "quota and the peak demand, doubles or halves until one level meets the objectives and one does "
+              "not, bisects to about 3%, and rounds up to a tidy number that it runs again. "
+              "`quota_curve.png` shows the objectives' metrics against the quota."]
+    if q.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in q["notes"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,128 @@
+"""Service-level objectives on run summaries, and whether a set of replications meets them with confidence.
+
+An SLO is `PATH OP NUMBER`: a dotted path into one service's run summary
+(summary["runs"][i]["services"][name]), one of <=, <, >=, >, and a number, e.g.
+`cold_starts.latency_s.p99<=20` or `instance_starts_failed.quota_exceeded<=0`. It must hold for every
+service.
+
+"Met with confidence c": for every service, the one-sided c upper bound (for < and <=; lower bound for >
+and >=) of the metric's mean across replications meets the threshold (Student t). An SLO `<= 0` or `< 0`
+(a count that must not happen) instead requires every replication to meet it. A percentile that is empty
+(null, e.g. no instance became ready) in any replication fails the SLO: nothing shows that it holds, and a
+quota so low that no start succeeds must not pass a cold-start latency objective.
+"""
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
+_SLO_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
+EXAMPLE = "cold_starts.latency_s.p99<=20"
+
+
+class SloError(ValueError):
+    """A bad SLO; the message is one line, ready to print."""
+
+
+@dataclass(frozen=True)
+class Slo:
+    text: str
+    path: tuple[str, ...]
+    op: str
+    threshold: float
+
+    @property
+    def upper(self) -> bool:
+        """True when the metric must stay below the threshold (<, <=)."""
+        return self.op in ("<", "<=")
+
+    @property
+    def every_replication(self) -> bool:
+        """`<= 0` / `< 0`: a count that must not occur, checked in every replication."""
+        return self.upper and self.threshold == 0
+
+    def holds(self, value: float) -> bool:
+        return OPS[self.op](value, self.threshold)
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)}{self.op}{self.threshold:g}"
+
+
+def parse_slo(text: str) -> Slo:
+    m = _SLO_RE.match(text or "")
+    if not m:
+        raise SloError(f"--slo {text!r}: expected METRIC OP NUMBER with OP one of <=, <, >=, >, e.g. {EXAMPLE}")
+    path, op, number = m.groups()
+    try:
+        threshold = float(number)
+    except ValueError:
+        raise SloError(f"--slo {text!r}: {number!r} is not a number") from None
+    if not math.isfinite(threshold):
+        raise SloError(f"--slo {text!r}: the threshold must be a finite number, got {number}")
+    return Slo(text.strip(), tuple(path.split(".")), op, threshold)
+
+
+def check_path(slo: Slo, service_summary: dict) -> None:
+    """Raise SloError unless the SLO's path leads to a number in a service's run summary."""
+    node, walked = service_summary, []
+    for part in slo.path:
+        if not isinstance(node, dict):
+            raise SloError(f"--slo {slo.text!r}: unknown metric {'.'.join(walked + [part])!r} "
+                           f"({'.'.join(walked)} is already a number)")
+        if part not in node:
+            where = ".".join(walked) or "a service's summary"
+            raise SloError(f"--slo {slo.text!r}: unknown metric {'.'.join(walked + [part])!r} "
+                           f"({where} has: {', '.join(node)})")
+        node = node[part]
+        walked.append(part)
+    if isinstance(node, dict):
+        raise SloError(f"--slo {slo.text!r}: {'.'.join(walked)} is not a number; "
+                       f"add one of: {', '.join(node)}")
+    if node is not None and (isinstance(node, bool) or not isinstance(node, (int, float))):
+        raise SloError(f"--slo {slo.text!r}: {'.'.join(walked)} is not a number")
+
+
+def metric(service_summary: dict, path: tuple[str, ...]):
+    node = service_summary
+    for part in path:
+        node = node[part]
+    return node
+
+
+def one_sided_bounds(values: list, confidence: float) -> tuple:
+    """(mean, lower bound, upper bound): one-sided `confidence` Student-t bounds of the mean; Nones left out."""
+    xs = np.array([v for v in values if v is not None], dtype=float)
+    if xs.size == 0:
+        return None, None, None
+    mean = float(xs.mean())
+    if xs.size == 1 or np.all(xs == xs[0]):
+        return mean, mean, mean
+    from scipy import stats  # imported here: the command line parses SLOs without loading scipy
+    half = float(stats.t.ppf(confidence, xs.size - 1) * xs.std(ddof=1) / math.sqrt(xs.size))
+    return mean, mean - half, mean + half
+
+
+def assess(slos: list[Slo], summary: dict, confidence: float) -> tuple[bool, list[dict]]:
+    """Whether the runs in `summary` meet every SLO for every service, and the evidence row by row."""
+    rows = []
+    names = list(summary["runs"][0]["services"])
+    for slo in slos:
+        for name in names:
+            values = [metric(run["services"][name], slo.path) for run in summary["runs"]]
+            mean, low, high = one_sided_bounds(values, confidence)
+            bound = high if slo.upper else low
+            if any(v is None for v in values):
+                met = False
+            elif slo.every_replication:
+                met = all(slo.holds(v) for v in values)
+            else:
+                met = slo.holds(bound)
+            rows.append({"slo": slo.text, "service": name, "mean": mean, "low": low, "high": high,
+                         "bound": bound, "values": values, "empty": sum(v is None for v in values),
+                         "met": bool(met)})
+    return all(r["met"] for r in rows), rows

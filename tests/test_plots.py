@@ -1,0 +1,100 @@
+"""Charts: every chart function draws a wide enough PNG from a small results folder, whatever the run had
+(faults or none, HSM, software or no keys, with or without the fault-free twin)."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from sim import plots
+from sim.results import write_results
+from sim.runner import run
+from sim.scenario import scenario_from_dict
+
+KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
+
+
+def _scenario(name: str, protection: str | None, faults: list, **kms) -> dict:
+    service = {"name": "web", "concurrency": 10, "min_instances": 1, "max_instances": 60,
+               "service_time": {"dist": "lognormal", "mean": "1s", "cv": 0.5},
+               "traffic": {"rate": [[0, 5], [40, 5], [50, 80], [240, 80]]}}
+    data = {"name": name, "duration": "4m", "seed": 3, "services": [service], "faults": faults,
+            "kms": {"quota": {"hsm_requests_per_minute": 240, **kms}}}
+    if protection:
+        data["keys"] = [{"id": "k", "name": KEY, "protection": protection}]
+        service["encryption_key"] = "k"
+    return data
+
+
+def _png_size(path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", head[16:24])
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    base = tmp_path_factory.mktemp("plots")
+    cases = {
+        "faults": (_scenario("faults", "hsm", [{"at": "60s", "kind": "key-disable", "key": "k"},
+                                               {"at": "90s", "kind": "key-enable", "key": "k"},
+                                               {"at": "100s", "kind": "kms-outage", "duration": "20s"},
+                                               {"at": "150s", "kind": "deploy", "service": "web"}],
+                             background_rps=1), True),
+        "plain": (_scenario("plain", None, []), True),
+        "software": (_scenario("software", "software", [{"at": "60s", "kind": "key-disable", "key": "k"}]), False),
+    }
+    out = {}
+    for name, (data, baseline) in cases.items():
+        result = run(scenario_from_dict(data), baseline=baseline)
+        out[name] = write_results(result, base / name, plots=False)
+    return out
+
+
+def test_write_results_draws_all_four_charts(folders, tmp_path):
+    result = run(scenario_from_dict(_scenario("drawn", "hsm", [{"at": "60s", "kind": "kms-outage",
+                                                                  "duration": "30s"}])))
+    folder = write_results(result, tmp_path / "drawn")          # plots=True: the writer calls write_charts
+    for name in plots.CHARTS:
+        width, height = _png_size(folder / f"{name}.png")
+        assert width >= 1000 and height >= 300, (name, width, height)
+
+
+@pytest.mark.parametrize("case", ["faults", "plain", "software"])
+@pytest.mark.parametrize("chart", plots.CHARTS)
+def test_each_chart_function_returns_a_wide_figure(folders, case, chart, tmp_path):
+    fig = plots.FIGURES[chart](folders[case])
+    assert fig.get_suptitle()
+    path = plots.save(fig, tmp_path / f"{chart}.png")
+    width, _ = _png_size(path)
+    assert width >= 1000
+
+
+def test_notes_when_there_is_nothing_to_compare_or_no_quota(folders):
+    texts = lambda fig: " ".join(t.get_text() for ax in fig.axes for t in ax.texts) + fig.get_suptitle()
+    assert "No quota-consuming key" in texts(plots.kms_figure(folders["plain"]))
+    assert "software keys" in texts(plots.kms_figure(folders["software"]))
+    assert "No fault-free twin" in texts(plots.capacity_loss_figure(folders["plain"]))
+    assert "--no-baseline" in texts(plots.capacity_loss_figure(folders["software"]))
+
+
+def test_fault_windows_pair_state_changes_and_keep_durations(folders):
+    windows = plots.fault_windows(plots.Folder.read(folders["faults"]))
+    kinds = [(w.kind, w.start, w.end) for w in windows]
+    assert ("key-disable", 60.0, 90.0) in kinds            # closed by the key-enable
+    assert ("kms-outage", 100.0, 120.0) in kinds           # its duration
+    assert ("deploy", 150.0, None) in kinds                # an instant
+    assert all(w.kind != "key-enable" for w in windows)
+
+
+def test_kms_chart_marks_quota_and_resource_exhausted(folders):
+    fig = plots.kms_figure(folders["faults"])
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("quota 4/s") for label in labels)
+    assert any(label.startswith("quota 240/min") for label in labels)
+    assert any("instance starts" in label for label in labels)
+
+
+def test_time_axis_in_minutes_only_for_long_runs():
+    assert plots.TimeAxis(600).label == "time (s)"
+    assert plots.TimeAxis(601).label == "time (min)"
