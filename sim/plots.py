@@ -305,6 +305,9 @@ def timeline_figure(folder) -> Figure:
         _steps(a_inst, t, c["instances_desired"], color="black", ls="--", lw=1.2, label="desired")
         _steps(a_inst, t, c["instances_starting"], color="tab:orange", lw=1.2, label="starting")
         _steps(a_inst, t, c["instances_ready"], color="tab:blue", lw=1.8, label="ready")
+        if "instances_parked" in c and c["instances_parked"].any():
+            _steps(a_inst, t, c["instances_ready"] - c["instances_parked"], color="tab:cyan", lw=1.0,
+                   label="ready and serving (rest: idle, kept warm)")
         _steps(a_pend, t, c["pending"], color="tab:purple", lw=1.4, label="pending requests")
         _steps(a_fail, t, c["failed_429"], color="tab:red", lw=1.4, label="429 (pending timeout)")
         _steps(a_fail, t, c["failed_504"], color="tab:brown", lw=1.4, label="504 (request timeout)")

@@ -11,7 +11,8 @@ from ..metrics import QuantileSketch, TimeWeighted
 
 COUNTERS = ("arrivals", "served", "failed_429", "failed_504", "failed_shutdown", "cold_starts",
             "start_failures", "kms_operations", "kms_resource_exhausted", "kms_errors")
-LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "instances_desired", "key_usable")
+LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "instances_desired", "key_usable",
+          "instances_parked")
 START_FAILURES = ("key_disabled", "key_destroyed", "key_destroy_scheduled", "quota_exceeded",
                   "permission_denied", "ekm_non_retryable")
 

@@ -597,7 +597,7 @@ class ServiceModel:
         self.recorder.sample_levels(b, {
             "pending": len(self.pending), "in_flight": self.in_flight,
             "instances_starting": self.n_starting, "instances_ready": self.n_ready,
-            "instances_desired": self.desired,
+            "instances_desired": self.desired, "instances_parked": len(self.parked),
             "key_usable": int(self.world.key_usable(self, self.revision.key, self.env.now))})
 
     def finish(self, t_end: float) -> dict:
