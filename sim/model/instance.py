@@ -38,9 +38,6 @@ class Instance:
         self.idle_since = requested_at
         self.idle_timer_armed = False
 
-    def __hash__(self):
-        return self.id
-
     def __lt__(self, other):            # heap ties (never reached: ids are unique)
         return self.id < other.id
 

@@ -83,6 +83,9 @@ class ServiceModel:
         self.uses_idle_timers = spec.autoscaling.policy != "knative"
         self.parks_surplus = spec.autoscaling.policy != "per-request"
         self.request_timeout = spec.request_timeout
+        # vCPUs in use rise by _cpu_step[n] when an instance goes from n - 1 to n requests (capped at its cpu).
+        cpr, cpu = spec.cpu_per_request, spec.cpu
+        self._cpu_step = [0.0] + [min(n * cpr, cpu) - min((n - 1) * cpr, cpu) for n in range(1, spec.concurrency + 1)]
         self.pending_timeout = (max(10.0, 3.5 * mean_startup_s(spec, sc)) if spec.pending_timeout == "auto"
                                 else float(spec.pending_timeout))
         self.on_demand = spec.autoscaling.on_demand or spec.autoscaling.policy == "per-request"
@@ -164,10 +167,7 @@ class ServiceModel:
         req.instance = inst
         inst.requests.add(req)
         self.in_flight += 1
-        cpr = self.spec.cpu_per_request
-        if cpr:
-            n = inst.in_flight
-            self.cpu_in_use += min(n * cpr, self.spec.cpu) - min((n - 1) * cpr, self.spec.cpu)
+        self.cpu_in_use += self._cpu_step[inst.in_flight]
         st = req.service_time
         timeout = self.env.timeout(st if st <= self.request_timeout else self.request_timeout, req)
         timeout.callbacks.append(self._complete)
@@ -179,12 +179,13 @@ class ServiceModel:
             return                                    # already failed when its instance was shut down
         inst.requests.discard(req)
         now = self.env.now
-        self._touch(now)
+        dt = now - self._last                         # _touch(now), inlined on the hot path
+        if dt > 0:
+            self._demand_area += (self.in_flight + len(self.pending)) * dt
+            self._cpu_area += self.cpu_in_use * dt
+            self._last = now
         self.in_flight -= 1
-        cpr = self.spec.cpu_per_request
-        if cpr:
-            n = inst.in_flight
-            self.cpu_in_use -= min(n * cpr, self.spec.cpu) - min((n - 1) * cpr, self.spec.cpu)
+        self.cpu_in_use -= self._cpu_step[inst.in_flight]
         rec = self.recorder
         if req.service_time > self.request_timeout:
             rec.failed(now, req.arrival, "failed_504")
@@ -434,6 +435,10 @@ class ServiceModel:
 
     # -- autoscaling ----------------------------------------------------------------------------------
     def _signals(self, now: float) -> Signals:
+        instant = self.in_flight + len(self.pending)
+        ready = self.n_ready - self.n_retiring - len(self.parked)
+        if self.spec.autoscaling.policy == "per-request":    # reads only the present demand: no windows
+            return Signals(instant, instant, self.cpu_in_use, instant, ready)
         a = self.spec.autoscaling
         snaps = self._snapshots
         snaps.append((now, self._demand_area, self._cpu_area))
@@ -451,8 +456,7 @@ class ServiceModel:
         return Signals(stable_concurrency=average(a.window, 0),
                        panic_concurrency=average(a.window * a.panic_window_percentage / 100.0, 0),
                        cpu=average(a.window, 1),
-                       instant_concurrency=self.in_flight + len(self.pending),
-                       ready=self.n_ready - self.n_retiring - len(self.parked))
+                       instant_concurrency=instant, ready=ready)
 
     def _scale_loop(self):
         spec, env = self.spec, self.env

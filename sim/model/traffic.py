@@ -10,7 +10,9 @@ from __future__ import annotations
 import bisect
 import math
 
-from .draws import Batched
+import numpy as np
+
+from .draws import BLOCK, Batched
 
 BOUND_CHUNK_S = 10.0
 DAY_S = 86400.0
@@ -85,17 +87,18 @@ def arrival_times(profile: RateProfile, kind: str, rng, horizon: float):
             t += 1.0 / r
             if t >= horizon:
                 return
-    unit_exp = Batched(lambda n: rng.standard_exponential(n))
     if profile.constant:
         rate = profile.rate(0.0)
         if rate <= 0:
             return
         mean = 1.0 / rate
-        while True:
-            t += unit_exp() * mean
-            if t >= horizon:
-                return
-            yield t
+        while True:                    # a block at a time: the same sums as adding one gap after another
+            block = np.add.accumulate(np.concatenate(([t], rng.standard_exponential(BLOCK) * mean)))
+            for t in block[1:].tolist():
+                if t >= horizon:
+                    return
+                yield t
+    unit_exp = Batched(lambda n: rng.standard_exponential(n))
     uniform = Batched(lambda n: rng.random(n))
     while t < horizon:
         chunk_end = min(horizon, (math.floor(t / BOUND_CHUNK_S) + 1) * BOUND_CHUNK_S)
