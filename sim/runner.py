@@ -80,7 +80,7 @@ def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: boo
 
 def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
         progress=None) -> RunResult:
-    """Run every replication; `progress(fraction)` is called as replication 0 advances (sequential runs)."""
+    """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance."""
     n = replications or scenario.replications
     t0 = time.perf_counter()
     args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
@@ -88,7 +88,9 @@ def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1
         with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
             results = list(pool.map(run_replication, *zip(*[(*args, r, baseline) for r in range(n)])))
     else:
-        results = [run_replication(*args, r, baseline, progress if r == 0 else None) for r in range(n)]
+        results = [run_replication(*args, r, baseline,
+                                   None if progress is None else (lambda f, r=r: progress((r + f) / n)))
+                   for r in range(n)]
     outputs = [o for o, _ in results]
     runs = [o.summary for o in outputs]
     summary = {"scenario": scenario.name, "seed": scenario.seed, "replications": n,
