@@ -357,9 +357,9 @@ def _fmt(x, digits: int = 3) -> str:
 def write_quota(result: QuotaResult, out_dir) -> Path:
     """quota.json, quota_report.md and quota_curve.png, written to a temporary folder and moved into place."""
     from .plots import quota_curve_figure, save
-    from .results import _move_into_place
+    from .results import _move_into_place, check_output_folder
     from .quota_report import report_markdown
-    out_dir = Path(out_dir)
+    out_dir = check_output_folder(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -402,6 +402,7 @@ def add_parser(subparsers) -> None:
 
 
 def main(args) -> int:
+    from .results import OutputFolderError, check_output_folder
     from .scenario import ScenarioError, load_scenario
     try:
         slos = [parse_slo(text) for text in args.slo]
@@ -409,10 +410,11 @@ def main(args) -> int:
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
                         progress=lambda text: print(text, file=sys.stderr, flush=True))
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
-    except (SloError, QuotaError) as exc:
+    except (SloError, QuotaError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"solving the {solver.level} quota of {scenario.name} ({solver.replications} replications per level, "
@@ -422,7 +424,6 @@ def main(args) -> int:
     except QuotaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-quota"
     write_quota(result, out)
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \

@@ -66,8 +66,30 @@ def timeseries_rows(timeseries: dict, interval: float):
             yield {"time_s": b * interval, "service": name, **{c: cols[c][b] for c in cols}}
 
 
+# A folder holding one of these was written by a run or a quota search, and may be replaced by the next one.
+RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json")
+
+
+class OutputFolderError(Exception):
+    """The output folder cannot be used; one line, ready to print."""
+
+
+def check_output_folder(out_dir: str | Path) -> Path:
+    """The resolved folder, if it may be (re)written: absent, empty, or holding earlier results.
+
+    Anything else (a folder of the user's own files) is refused rather than replaced."""
+    path = Path(out_dir).resolve()
+    if path.exists():
+        if not path.is_dir():
+            raise OutputFolderError(f"{out_dir}: exists and is not a folder; choose another output folder")
+        if any(path.iterdir()) and not any((path / m).exists() for m in RESULT_MARKERS):
+            raise OutputFolderError(f"{out_dir}: exists and does not hold earlier results, so it will not be "
+                                    "replaced; choose another output folder")
+    return path
+
+
 def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
-    out_dir = Path(out_dir)
+    out_dir = check_output_folder(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -83,6 +105,8 @@ def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
 
 
 def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    """Swap the finished temporary folder in; an earlier results folder there is removed only after."""
+    out_dir = check_output_folder(out_dir)
     old = None
     if out_dir.exists():
         old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")

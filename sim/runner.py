@@ -105,9 +105,15 @@ def run_cli(scenario: Scenario, args) -> int:
     from pathlib import Path
 
     from .report import summary_table
-    from .results import write_results
+    from .results import OutputFolderError, check_output_folder, write_results
 
     show = not getattr(args, "quiet", False)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    try:
+        check_output_folder(out)                 # before the run: a refused folder costs no waiting
+    except OutputFolderError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     started = time.perf_counter()
 
     def progress(fraction: float) -> None:
@@ -118,7 +124,6 @@ def run_cli(scenario: Scenario, args) -> int:
                  baseline=not args.no_baseline, progress=progress)
     if show and time.perf_counter() - started > 2.0:
         print(file=sys.stderr)
-    out = Path(args.out) if args.out else Path("results") / scenario.name
     write_results(result, out, plots=not args.no_plots)
     if show:
         print(summary_table(result.summary))
