@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .quota_report import _n as _fmt
 from .slo import Slo, SloError, assess, check_path, parse_slo
 
 UNLIMITED_RPM = 1e9
@@ -346,31 +345,16 @@ def solve(scenario, slos, **kw) -> QuotaResult:
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _fmt(x, digits: int = 3) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, float) and not x.is_integer():
-        return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
-    return f"{x:,.0f}"
-
-
 def write_quota(result: QuotaResult, out_dir) -> Path:
     """quota.json, quota_report.md and quota_curve.png, written to a temporary folder and moved into place."""
     from .plots import quota_curve_figure, save
-    from .results import _move_into_place, check_output_folder
     from .quota_report import report_markdown
-    out_dir = check_output_folder(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    from .results import atomic_folder
+    with atomic_folder(out_dir) as tmp:
         (tmp / "quota.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
         (tmp / "quota_report.md").write_text(report_markdown(result.to_json()))
         save(quota_curve_figure(tmp), tmp / "quota_curve.png")
-        _move_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+    return Path(out_dir).resolve()
 
 
 # -- command line -------------------------------------------------------------------------------------------

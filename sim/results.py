@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -88,32 +89,35 @@ def check_output_folder(out_dir: str | Path) -> Path:
     return path
 
 
-def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
+@contextmanager
+def atomic_folder(out_dir: str | Path):
+    """Yield a temporary folder beside `out_dir`; on success it takes out_dir's place (an earlier results
+    folder there is removed only then), on any failure it is removed and out_dir is left as it was."""
     out_dir = check_output_folder(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
+        yield tmp
+        old = None
+        if out_dir.exists():
+            check_output_folder(out_dir)             # still ours: nothing else appeared there meanwhile
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
+    with atomic_folder(out_dir) as tmp:
         _write_all(result, tmp)
         if plots:
             from .plots import write_charts
             write_charts(tmp)
-        _move_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def _move_into_place(tmp: Path, out_dir: Path) -> None:
-    """Swap the finished temporary folder in; an earlier results folder there is removed only after."""
-    out_dir = check_output_folder(out_dir)
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return Path(out_dir).resolve()
 
 
 def _write_all(result, d: Path) -> None:

@@ -5,8 +5,9 @@ startup phases and latencies, deterministic arrivals, retry jitter 0.
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
+
+from conftest import deep_merge
 
 from sim.model.kms import START_REASONS
 from sim.model.world import World
@@ -61,16 +62,6 @@ def scenario(services=None, keys=None, faults=(), **extra) -> dict:
         "faults": list(faults),
     }
     return deep_merge(sc, extra)
-
-
-def deep_merge(base: dict, extra: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in extra.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
 
 
 def build(data: dict):

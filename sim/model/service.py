@@ -16,7 +16,7 @@ from collections import deque
 
 from .. import rng as rngs
 from .autoscaler import Signals, make_policy
-from .draws import Batched, batched_dist
+from .draws import batched_dist
 from .instance import Instance, InstanceState
 from .kms import REASON_DEPLOY, REASON_VALIDATE_DECRYPT, REASON_VALIDATE_ENCRYPT, START_REASONS
 from .recorder import ServiceRecorder
@@ -54,7 +54,7 @@ def mean_startup_s(spec, scenario) -> float:
 class ServiceModel:
     def __init__(self, world, spec, index: int):
         sc = world.scenario
-        self.env = env = world.env
+        self.env = world.env
         self.world = world
         self.kms = world.kms
         self.spec = spec
