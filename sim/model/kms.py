@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..scenario_faults import RETRYABLE_EKM_DOMAINS
 from .keys import FAILURE_BY_STATE, KeyState
 from .schedule import active, windows
 
-RETRYABLE_EKM_DOMAINS = frozenset(
-    {"TIMEOUT", "UNREACHABLE_NETWORK", "OVERLOADED_EKM", "EXTERNAL_RESOURCE_EXHAUSTED", "REQUEST_CANCELLED"})
 
 GRPC_CODES = {0: "OK", 4: "DEADLINE_EXCEEDED", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED",
               9: "FAILED_PRECONDITION", 14: "UNAVAILABLE"}

@@ -1,0 +1,101 @@
+"""Scenario checks across parts of the file: unique ids and names, references that resolve, times that fit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sim.scenario_faults import _FAULT_CLASSES
+from sim.scenario_models import _MIN_ABOVE_MAX, EXTERNAL_PROTECTIONS, KEY_NAME_RE
+from sim.units import InputError, format_duration, parse_duration
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks across parts of the file. They read the raw mapping, so that they still report what they can
+# when other parts are malformed (every problem in one pass), and they never assume a type.
+
+def _try_seconds(value):
+    try:
+        return parse_duration(value)
+    except InputError:
+        return None
+
+
+def _items(raw: Mapping, key: str):
+    value = raw.get(key, ())
+    return list(enumerate(value)) if isinstance(value, (list, tuple)) else None
+
+
+def _known(ids) -> str:
+    return ", ".join(sorted(ids)) if ids else "none defined"
+
+
+def _cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
+    problems: list[tuple[tuple, str]] = []
+    duration = _try_seconds(raw.get("duration", 3600.0))
+    warmup = _try_seconds(raw.get("warmup", 0.0))
+    if duration and warmup is not None and warmup >= duration:
+        problems.append((("warmup",), f"must be less than duration ({format_duration(duration)}), "
+                                      f"got {format_duration(warmup)}"))
+    project = raw.get("project", {})
+    region = project.get("region", "us-central1") if isinstance(project, Mapping) else None
+
+    keys = _items(raw, "keys")
+    protections: dict[str, Any] | None = None if keys is None else {}
+    for i, key in keys or ():
+        if not isinstance(key, Mapping):
+            continue
+        key_id, name = key.get("id"), key.get("name")
+        if isinstance(key_id, str):
+            if key_id in protections:
+                problems.append((("keys", i, "id"), f"duplicate key id {key_id!r}"))
+            else:
+                protections[key_id] = key.get("protection", "hsm")
+        match = KEY_NAME_RE.fullmatch(name) if isinstance(name, str) else None
+        if match and isinstance(region, str) and match["location"] != region:
+            problems.append((("keys", i, "name"), f"location {match['location']!r} must equal the services' "
+                                                  f"region (project.region {region!r})"))
+
+    def check_key(loc, key_id):
+        if isinstance(key_id, str) and protections is not None and key_id not in protections:
+            problems.append((loc, f"unknown key id {key_id!r} (keys: {_known(protections)})"))
+
+    services = _items(raw, "services")
+    names: set[str] | None = None if services is None else set()
+    for i, service in services or ():
+        if not isinstance(service, Mapping):
+            continue
+        name = service.get("name")
+        if isinstance(name, str):
+            if name in names:
+                problems.append((("services", i, "name"), f"duplicate service name {name!r}"))
+            names.add(name)
+        check_key(("services", i, "encryption_key"), service.get("encryption_key"))
+        low, high = service.get("min_instances", 0), service.get("max_instances", 100)
+        if all(isinstance(n, int) and not isinstance(n, bool) for n in (low, high)) and low > high >= 1:
+            problems.append((("services", i, "min_instances"), _MIN_ABOVE_MAX.format(high=high, low=low)))
+
+    for i, fault in _items(raw, "faults") or ():
+        if not isinstance(fault, Mapping):
+            continue
+        at, kind = _try_seconds(fault.get("at")), fault.get("kind")
+        kind = kind if isinstance(kind, str) else None
+        if at is not None and duration and at >= duration:
+            problems.append((("faults", i, "at"), f"fault at or after the end of the run "
+                                                  f"(at {format_duration(at)}, duration {format_duration(duration)})"))
+        if kind in _FAULT_CLASSES and "key" in _FAULT_CLASSES[kind].model_fields:
+            key_id = fault.get("key")
+            check_key(("faults", i, "key"), key_id)
+            protection = protections.get(key_id) if protections and isinstance(key_id, str) else None
+            if kind in {"ekm-outage", "ekm-latency"} and isinstance(protection, str) \
+                    and protection not in EXTERNAL_PROTECTIONS:
+                problems.append((("faults", i, "key"), f"key {key_id!r} has protection {protection}; {kind} "
+                                                       "needs an external or external-vpc key"))
+        if kind == "deploy":
+            check_key(("faults", i, "encryption_key"), fault.get("encryption_key"))
+        service = fault.get("service")
+        if kind in {"iam-revoke", "iam-grant", "deploy"} and isinstance(service, str) \
+                and names is not None and service not in names:
+            problems.append((("faults", i, "service"), f"unknown service {service!r} (services: {_known(names)})"))
+    return problems
+

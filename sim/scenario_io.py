@@ -1,0 +1,147 @@
+"""Scenario loading: YAML read with duplicate keys refused, dotted-path overrides, then every check.
+
+`load_scenario` reads a file, `scenario_from_dict` checks a mapping, `with_updates` derives a variant.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from sim.scenario_checks import _cross_problems
+from sim.scenario_errors import ScenarioError, _path, _problem_lines
+from sim.scenario_models import Scenario
+from sim.units import InputError
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading.
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses a key written twice in one mapping (YAML would silently keep the last)."""
+
+
+def _construct_mapping(loader: _Loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:
+            continue  # unhashable: construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path, source: str):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{source}: file not found"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{source}: is a folder, not a scenario file"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{source}: is not UTF-8 text"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{source}: cannot read the file ({exc.strerror or exc})"]) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        what = exc.problem or exc.context or "invalid YAML"
+        prefix = "" if "duplicate key" in what else "invalid YAML: "
+        raise ScenarioError([f"{source}: {where}{prefix}{what}"]) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise ScenarioError([f"{source}: invalid YAML: {exc}"]) from None
+
+
+def _apply_updates(data: dict, updates: Mapping, source: str) -> dict:
+    """A copy of `data` with each dotted path (`services.0.max_instances`) set to its value."""
+    data = copy.deepcopy(data)
+    problems = []
+    for dotted, value in updates.items():
+        parts = str(dotted).split(".")
+        shown = tuple(int(p) if p.isdigit() else p for p in parts)
+        node = data
+        try:
+            for depth, part in enumerate(parts):
+                last = depth == len(parts) - 1
+                if isinstance(node, list):
+                    if not part.isdigit() or int(part) >= len(node):
+                        raise InputError(f"{_path(shown[:depth])} has no item {part}")
+                    part = int(part)
+                elif not isinstance(node, dict):
+                    raise InputError(f"{_path(shown[:depth])} is not a mapping")
+                elif not last and node.get(part) is None:
+                    node[part] = {}  # e.g. daily_pattern: null gets its first key
+                if last:
+                    node[part] = copy.deepcopy(value)
+                else:
+                    node = node[part]
+        except InputError as exc:
+            problems.append(f"{source}: override {dotted}: {exc}")
+    if problems:
+        raise ScenarioError(problems)
+    return data
+
+
+def scenario_from_dict(data, source: str = "<dict>", base_dir: str | Path | None = None,
+                       *, source_path: str | Path | None = None) -> Scenario:
+    """A checked Scenario from a mapping; relative files (traces, samples) are found in `base_dir`."""
+    if not isinstance(data, Mapping):
+        names = {str: "a single text", list: "a list", int: "a number", float: "a number", bool: "true/false"}
+        what = "empty" if data is None else names.get(type(data), f"a {type(data).__name__}")
+        raise ScenarioError([f"{source}: a scenario must be a mapping (key: value) with at least `name` and "
+                             f"`services`; this one is {what}"])
+    base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
+    cross = _cross_problems(data)
+    try:
+        scenario = Scenario.model_validate(data, context={"base_dir": base, "cross_checked": True})
+    except ValidationError as exc:
+        raise ScenarioError(_problem_lines(source, exc.errors(), cross)) from None
+    if cross:
+        raise ScenarioError(_problem_lines(source, [], cross))
+    scenario._base_dir = base
+    scenario._source_path = Path(source_path).resolve() if source_path is not None else None
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: Mapping | None = None) -> Scenario:
+    """Reads, overrides (dotted paths, before validation) and checks a scenario file."""
+    source = str(path)
+    data = _read_yaml(Path(path), source)
+    if overrides:
+        if not isinstance(data, dict):
+            scenario_from_dict(data, source)  # raises the "not a mapping" problem
+        data = _apply_updates(data, overrides, source)
+    path = Path(path).resolve()
+    return scenario_from_dict(data, source, base_dir=path.parent, source_path=path)
+
+
+def with_updates(scenario: Scenario, updates: Mapping) -> Scenario:
+    """A new, re-checked Scenario with dotted-path updates applied (for sweeps); `scenario` is unchanged.
+
+    Setting a service's `traffic.rate` drops its `traffic.trace` and the other way round, unless both are given.
+    """
+    data = scenario.to_resolved_dict()
+    updates = dict(updates)
+    for dotted in list(updates):
+        for mine, other in (("traffic.rate", "traffic.trace"), ("traffic.trace", "traffic.rate")):
+            if str(dotted).endswith(mine) and updates[dotted] is not None:
+                sibling = str(dotted)[: -len(mine)] + other
+                updates.setdefault(sibling, None)
+    source = str(scenario.source_path) if scenario.source_path else "<scenario>"
+    data = _apply_updates(data, updates, source)
+    return scenario_from_dict(data, source, base_dir=scenario.base_dir, source_path=scenario.source_path)

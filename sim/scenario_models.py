@@ -1,0 +1,377 @@
+"""The scenario models, in the order of the reference file, and the JSON Schema they give editors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import (
+    AfterValidator, BeforeValidator, Field, PrivateAttr, ValidationInfo, WithJsonSchema, field_validator,
+    model_validator,
+)
+from pydantic.json_schema import GenerateJsonSchema
+
+from sim.dists import Constant, Dist, LogNormal
+from sim.scenario_faults import DeployFault, Fault
+from sim.scenario_types import (
+    _DURATION_SCHEMA, _RATE_SCHEMA, DistType, Integer, Memory, Number, Seconds, Text, _Model, _rate_check,
+    _seconds_check, _trace_check, load_trace,
+)
+from sim.units import InputError, format_duration, show_value
+
+EXTERNAL_PROTECTIONS = frozenset({"external", "external-vpc"})
+KEY_NAME_RE = re.compile(
+    r"projects/(?P<project>[^/\s]+)/locations/(?P<location>[^/\s]+)"
+    r"/keyRings/(?P<key_ring>[^/\s]+)/cryptoKeys/(?P<crypto_key>[^/\s]+)")
+SERVICE_NAME_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+SCENARIO_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The models, in the order of the reference file.
+
+def _digits(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)  # YAML reads an unquoted project number as an int
+    if not isinstance(value, str) or not value.isdigit() or not value.isascii():
+        raise InputError(f"must be a project number (digits only), got {show_value(value)}")
+    return value
+
+
+def _project_id(value: str) -> str:
+    if not value or "/" in value or any(c.isspace() for c in value):
+        raise InputError(f"must be a project id such as acme-prod, got {show_value(value)}")
+    return value
+
+
+def _region(value: str) -> str:
+    if not value or "/" in value or any(c.isspace() for c in value):
+        raise InputError(f"must be a region such as us-central1, got {show_value(value)}")
+    return value
+
+
+class Project(_Model):
+    """The Google Cloud project that runs the services."""
+
+    id: Annotated[str, AfterValidator(_project_id)] = "acme-prod"
+    number: Annotated[str, BeforeValidator(_digits), WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer", "minimum": 0}]})] = "123456789012"
+    region: Annotated[str, AfterValidator(_region)] = "us-central1"
+
+    @property
+    def service_agent(self) -> str:
+        """The Cloud Run service agent, which needs cryptoKeyEncrypterDecrypter on the key."""
+        return f"service-{self.number}@serverless-robot-prod.iam.gserviceaccount.com"
+
+
+class Quota(_Model):
+    """Cloud KMS quota of the project that holds the key, per protection level."""
+
+    hsm_requests_per_minute: Number(gt=0) = 30000.0
+    external_requests_per_minute: Number(gt=0) = 6000.0
+    enforcement: Literal["per-second", "per-minute"] = "per-second"
+    background_rps: Number(ge=0) = 0.0
+
+
+class Ekm(_Model):
+    """Cloud EKM: round trip to the external key manager, cut off at `timeout` (retryable TIMEOUT)."""
+
+    latency: DistType = LogNormal.from_median_p99(0.035, 0.120)
+    timeout: Seconds(gt=0) = 0.150
+
+
+class Retry(_Model):
+    """How the platform retries a retryable key error during an instance start (exponential backoff)."""
+
+    initial_backoff: Seconds(gt=0) = 1.0
+    multiplier: Number(ge=1) = 2.0
+    max_backoff: Seconds(gt=0) = 32.0
+    jitter: Number(ge=0, lt=1) = 0.2
+
+    @model_validator(mode="after")
+    def _max_not_below_initial(self):
+        if self.max_backoff < self.initial_backoff:
+            raise InputError(f"must be at least initial_backoff ({format_duration(self.initial_backoff)}), "
+                             f"got {format_duration(self.max_backoff)}", "max_backoff")
+        return self
+
+
+class Kms(_Model):
+    """Cloud KMS in the key's project and region."""
+
+    latency: DistType = LogNormal.from_median_p99(0.008, 0.040)
+    disable_propagation: Seconds(ge=0) = 0.0
+    quota: Quota = Quota()
+    ekm: Ekm = Ekm()
+    retry: Retry = Retry()
+
+
+def _key_name(value: str) -> str:
+    if not KEY_NAME_RE.fullmatch(value):
+        raise InputError("must be a key resource name projects/PROJECT/locations/LOCATION/keyRings/RING/"
+                         f"cryptoKeys/KEY, got {show_value(value)}")
+    return value
+
+
+class Key(_Model):
+    """A Cloud KMS key (its primary version is what the simulator tracks)."""
+
+    id: Text
+    name: Annotated[str, AfterValidator(_key_name)]
+    protection: Literal["software", "hsm", "external", "external-vpc"] = "hsm"
+    destroy_scheduled_duration: Seconds(ge=86_400, le=120 * 86_400) = 30 * 86_400.0
+
+    @property
+    def project(self) -> str:
+        return KEY_NAME_RE.fullmatch(self.name)["project"]
+
+    @property
+    def location(self) -> str:
+        return KEY_NAME_RE.fullmatch(self.name)["location"]
+
+    @property
+    def is_external(self) -> bool:
+        return self.protection in EXTERNAL_PROTECTIONS
+
+
+class Startup(_Model):
+    """Cold-start phases, in order; the KMS work comes between image_fetch and container_start."""
+
+    schedule: DistType = LogNormal.from_median_p99(0.3, 1.5)
+    image_fetch: DistType = LogNormal.from_median_p99(0.8, 4.0)
+    container_start: DistType = Constant(0.2)
+    app_init: DistType = LogNormal.from_median_p99(1.0, 5.0)
+
+    @property
+    def mean(self) -> float:
+        """Mean of the four phases (no key operations, no CPU boost)."""
+        return self.schedule.mean + self.image_fetch.mean + self.container_start.mean + self.app_init.mean
+
+
+class KeyOperations(_Model):
+    """Key operations Cloud Run performs for a CMEK service."""
+
+    decrypts_per_start: Integer(ge=0) = 2
+    validation_interval: Seconds(gt=0) = 300.0
+
+
+class Autoscaling(_Model):
+    """Autoscaler policy and its parameters (cloud-run and knative ones side by side)."""
+
+    policy: Literal["cloud-run", "knative", "per-request"] = "cloud-run"
+    target_concurrency_utilization: Number(gt=0, le=1) = 0.6
+    target_cpu_utilization: Number(gt=0, le=1) = 0.6
+    window: Seconds(gt=0) = 60.0
+    interval: Seconds(gt=0) = 2.0
+    on_demand: bool = True
+    target_utilization: Number(gt=0, le=1) = 0.7
+    panic_window_percentage: Number(gt=0, le=100) = 10.0
+    panic_threshold: Number(ge=1) = 2.0
+    max_scale_up_rate: Number(gt=1) = 1000.0
+    max_scale_down_rate: Number(gt=1) = 2.0
+    scale_to_zero_grace: Seconds(ge=0) = 30.0
+
+
+class DailyPattern(_Model):
+    """rate x (1 + amplitude*cos(2*pi*(t - peak_at)/24h))."""
+
+    amplitude: Number(ge=0, le=1)
+    peak_at: Seconds(ge=0, lt=86_400)
+
+
+class Traffic(_Model):
+    """Request arrivals: a rate (constant or piecewise linear) or a replayed trace (a step function)."""
+
+    arrivals: Literal["poisson", "deterministic"] = "poisson"
+    rate: Annotated[Union[float, tuple[tuple[float, float], ...], None], BeforeValidator(_rate_check),
+                    WithJsonSchema(_RATE_SCHEMA)] = 50.0
+    trace: Annotated[Union[str, None], BeforeValidator(_trace_check)] = None
+    daily_pattern: Union[DailyPattern, None] = None
+    _trace_points: tuple[tuple[float, float], ...] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trace_replaces_rate(cls, data):
+        if isinstance(data, Mapping) and data.get("trace") is not None and "rate" not in data:
+            data = {**data, "rate": None}  # rate's default only applies without a trace
+        return data
+
+    @model_validator(mode="after")
+    def _rate_or_trace(self):
+        if self.rate is not None and self.trace is not None:
+            raise InputError("give either `rate` or `trace`, not both")
+        if self.rate is None and self.trace is None:
+            raise InputError("needs `rate` or `trace`")
+        if self.trace is not None:
+            self._trace_points = load_trace(self.trace)
+        return self
+
+    @property
+    def trace_points(self) -> tuple[tuple[float, float], ...] | None:
+        """The trace as (time s, rps) steps, or None without a trace."""
+        return self._trace_points
+
+
+def _pending_timeout_check(value):
+    return "auto" if value == "auto" else _seconds_check(None, 0, None, None)(value)
+
+
+def _service_name(value: str) -> str:
+    if len(value) > 49 or not SERVICE_NAME_RE.fullmatch(value):
+        raise InputError("must be a Cloud Run service name: lowercase letters, digits and -, starting with a "
+                         f"letter, not ending with -, at most 49 characters; got {show_value(value)}")
+    return value
+
+
+_MIN_ABOVE_MAX = "must not exceed max_instances ({high}), got {low}"
+
+
+class Service(_Model):
+    """A Cloud Run service: its revision template, autoscaling and the traffic it receives."""
+
+    name: Annotated[str, AfterValidator(_service_name)]
+    encryption_key: Union[Text, None] = None
+    revocation_action: Literal["prevent-new", "shut-down"] = "prevent-new"
+    shutdown_after: Seconds(ge=0) = 3600.0
+    concurrency: Integer(ge=1, le=1000) = 80
+    cpu: Number(gt=0, le=8) = 1.0
+    memory: Memory = 512.0
+    min_instances: Integer(ge=0) = 0
+    max_instances: Integer(ge=1) = 100
+    idle_retention: Seconds(ge=0) = 900.0
+    routing: Literal["least-loaded", "newest-first", "random"] = "least-loaded"
+    pending_timeout: Annotated[Union[Literal["auto"], float], BeforeValidator(_pending_timeout_check),
+                               WithJsonSchema({"anyOf": [{"const": "auto"}, _DURATION_SCHEMA]})] = "auto"
+    request_timeout: Seconds(gt=0, le=3600) = 300.0
+    service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
+    cpu_per_request: Number(ge=0) = 0.25
+    startup: Startup = Startup()
+    startup_cpu_boost: bool = False
+    startup_cpu_boost_factor: Number(gt=0, le=1) = 0.5
+    key_operations: KeyOperations = KeyOperations()
+    autoscaling: Autoscaling = Autoscaling()
+    traffic: Traffic = Traffic()
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self):
+        if self.min_instances > self.max_instances:
+            raise InputError(_MIN_ABOVE_MAX.format(high=self.max_instances, low=self.min_instances),
+                             "min_instances")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The scenario.
+
+def _scenario_name(value: str) -> str:
+    if not SCENARIO_NAME_RE.fullmatch(value) or value in {".", ".."}:
+        raise InputError(f"must be usable as a folder name (letters, digits, -, _ and .), got {show_value(value)}")
+    return value
+
+
+def _rfc3339(value):
+    if isinstance(value, datetime):  # YAML reads an unquoted timestamp as a datetime
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date) or not isinstance(value, str):
+        raise InputError(f"must be an RFC 3339 time such as 2026-01-01T00:00:00Z, got {show_value(str(value))}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        raise InputError(f"must be an RFC 3339 time with a zone, such as 2026-01-01T00:00:00Z, got {show_value(value)}")
+    return value
+
+
+class Scenario(_Model):
+    """Everything one run needs. `source_path` is the file it came from; `base_dir` resolves relative files."""
+
+    name: Annotated[str, AfterValidator(_scenario_name)]
+    description: str = ""
+    duration: Seconds(gt=0) = 3600.0
+    warmup: Seconds(ge=0) = 0.0
+    seed: Integer(ge=0) = 1
+    replications: Integer(ge=1) = 1
+    timeseries_interval: Seconds(gt=0) = 10.0
+    start_time: Annotated[str, BeforeValidator(_rfc3339), WithJsonSchema(
+        {"type": "string", "format": "date-time"})] = "2026-01-01T00:00:00Z"
+    project: Project = Project()
+    kms: Kms = Kms()
+    keys: tuple[Key, ...] = ()
+    services: Annotated[tuple[Service, ...], Field(min_length=1)]
+    faults: tuple[Fault, ...] = ()
+    _source_path: Path | None = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("faults", mode="after")
+    @classmethod
+    def _in_time_order(cls, faults):
+        return tuple(sorted(faults, key=lambda f: f.at))  # stable: same-time faults keep file order
+
+    @model_validator(mode="after")
+    def _cross_references(self, info: ValidationInfo):
+        if not (info.context or {}).get("cross_checked"):
+            # Imported here, not at the top: scenario_checks and scenario_errors import this module.
+            from sim.scenario_checks import _cross_problems
+            from sim.scenario_errors import _path
+            problems = _cross_problems(self.model_dump())
+            if problems:
+                raise InputError("; ".join(f"{_path(loc)}: {reason}" for loc, reason in problems))
+        return self
+
+    # Equality and hashing look at the fields only: where a scenario was read from is not part of it.
+    def __eq__(self, other):
+        return type(other) is type(self) and self.__dict__ == other.__dict__
+
+    def __hash__(self):
+        return hash(tuple(self.__dict__.values()))
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir or Path.cwd()
+
+    def key(self, key_id: str) -> Key:
+        """The key with this id (KeyError if none)."""
+        for key in self.keys:
+            if key.id == key_id:
+                return key
+        raise KeyError(key_id)
+
+    def service(self, name: str) -> Service:
+        """The service with this name (KeyError if none)."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    def to_resolved_dict(self) -> dict:
+        """Every key with its value, durations in seconds: saved with results, and loads back equal."""
+        data = self.model_dump(mode="json")
+        for fault, raw in zip(self.faults, data["faults"]):
+            if isinstance(fault, DeployFault) and fault.keep_current_key:
+                del raw["encryption_key"]
+        return data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The JSON Schema, for editors.
+
+class _SchemaGenerator(GenerateJsonSchema):
+    def encode_default(self, dft):
+        return dft.to_spec() if isinstance(dft, Dist) else super().encode_default(dft)
+
+
+def scenario_json_schema() -> dict:
+    """A JSON Schema of scenario files, for editors (durations are numbers of seconds or strings with units)."""
+    schema = Scenario.model_json_schema(mode="validation", schema_generator=_SchemaGenerator)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cmek-sim scenario"
+    return schema

@@ -1,0 +1,257 @@
+"""The scenario's field types: each parses and range-checks a value and gives its JSON Schema.
+
+Numbers, whole numbers, durations, memory sizes, distributions, non-empty text, a traffic rate (a number or
+[time, rps] points) and a trace file (`load_trace`); and `_Model`, the strict, frozen base of every model.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationInfo, WithJsonSchema,
+)
+
+from sim.dists import DIST_NAMES, Dist, parse_dist
+from sim.units import InputError, format_duration, format_number, parse_duration, parse_memory, show_value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Value types: each parses and range-checks in one place, so every message reads the same way.
+
+def _base_dir(info: ValidationInfo) -> Path:
+    return Path((info.context or {}).get("base_dir") or ".")
+
+
+def _bounds_text(gt, ge, lt, le, show) -> str:
+    if ge is not None and le is not None:
+        return f"between {show(ge)} and {show(le)}"
+    parts = []
+    if gt is not None:
+        parts.append(f"greater than {show(gt)}")
+    if ge is not None:
+        parts.append(f"at least {show(ge)}")
+    if lt is not None:
+        parts.append(f"less than {show(lt)}")
+    if le is not None:
+        parts.append(f"at most {show(le)}")
+    return " and ".join(parts)
+
+
+def _in_bounds(x, gt, ge, lt, le) -> bool:
+    return ((gt is None or x > gt) and (ge is None or x >= ge)
+            and (lt is None or x < lt) and (le is None or x <= le))
+
+
+def _schema_bounds(gt, ge, lt, le) -> dict:
+    names = {"exclusiveMinimum": gt, "minimum": ge, "exclusiveMaximum": lt, "maximum": le}
+    return {k: v for k, v in names.items() if v is not None}
+
+
+def _number_check(gt=None, ge=None, lt=None, le=None, integer=False, show=format_number):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"must be {'a whole number' if integer else 'a number'}, got {show_value(value)}")
+        if not math.isfinite(value) or abs(value) > 1e300:
+            raise InputError(f"must be a finite number, got {show_value(value)}")
+        if integer and isinstance(value, float):
+            if not value.is_integer():
+                raise InputError(f"must be a whole number, got {show_value(value)}")
+            value = int(value)
+        if not _in_bounds(value, gt, ge, lt, le):
+            raise InputError(f"must be {_bounds_text(gt, ge, lt, le, show)}, got {show(value)}")
+        return value if integer else float(value)
+    return check
+
+
+def Number(*, gt=None, ge=None, lt=None, le=None, integer: bool = False):
+    """A number (or whole number) within bounds; refuses booleans and strings."""
+    schema = {"type": "integer" if integer else "number", **_schema_bounds(gt, ge, lt, le)}
+    return Annotated[int if integer else float, BeforeValidator(_number_check(gt, ge, lt, le, integer)),
+                     WithJsonSchema(schema)]
+
+
+def Integer(*, gt=None, ge=None, lt=None, le=None):
+    return Number(gt=gt, ge=ge, lt=lt, le=le, integer=True)
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "description": "seconds"},
+        {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$",
+         "description": "a duration such as 150ms, 30s, 15m, 2h, 1d"},
+    ]
+}
+
+
+def _seconds_check(gt, ge, lt, le):
+    def check(value):
+        seconds = parse_duration(value)
+        if not _in_bounds(seconds, gt, ge, lt, le):
+            raise InputError(f"must be {_bounds_text(gt, ge, lt, le, format_duration)}, "
+                             f"got {format_duration(seconds)}")
+        return seconds
+    return check
+
+
+def Seconds(*, gt=None, ge=None, lt=None, le=None):
+    """A duration (number of seconds or a string with a unit) within bounds, stored as float seconds."""
+    return Annotated[float, BeforeValidator(_seconds_check(gt, ge, lt, le)), WithJsonSchema(_DURATION_SCHEMA)]
+
+
+def _memory_check(value):
+    mib = parse_memory(value)
+    if not 0 < mib <= 32768:  # Cloud Run's largest instance has 32 GiB
+        raise InputError(f"must be greater than 0 and at most 32Gi, got {format_number(mib)}Mi")
+    return mib
+
+
+Memory = Annotated[float, BeforeValidator(_memory_check), WithJsonSchema(
+    {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "description": "MiB"},
+               {"type": "string", "description": "a size such as 512Mi, 1Gi, 2G"}]})]
+
+
+def _dist_check(value, info: ValidationInfo):
+    return parse_dist(value, _base_dir(info))
+
+
+_DIST_SCHEMA = {
+    "anyOf": [_DURATION_SCHEMA] + [
+        {"type": "object", "additionalProperties": False, "required": ["dist", *params],
+         "properties": {"dist": {"const": name}, **{p: props[p] for p in params}}}
+        for name, params, props in [
+            ("constant", ["value"], {"value": _DURATION_SCHEMA}),
+            ("exponential", ["mean"], {"mean": _DURATION_SCHEMA}),
+            ("uniform", ["low", "high"], {"low": _DURATION_SCHEMA, "high": _DURATION_SCHEMA}),
+            ("lognormal", ["median", "p99"], {"median": _DURATION_SCHEMA, "p99": _DURATION_SCHEMA}),
+            ("lognormal", ["mean", "cv"], {"mean": _DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
+            ("lognormal", ["mu", "sigma"], {"mu": {"type": "number"}, "sigma": {"type": "number", "minimum": 0}}),
+            ("gamma", ["mean", "cv"], {"mean": _DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
+            ("empirical", ["values"], {"values": {"type": "array", "minItems": 1, "items": _DURATION_SCHEMA}}),
+            ("empirical", ["file"], {"file": {"type": "string"}}),
+        ]
+    ],
+    "description": "a duration (constant) or {dist: " + " | ".join(DIST_NAMES) + ", ...}",
+}
+DistType = Annotated[
+    Dist, BeforeValidator(_dist_check), PlainSerializer(lambda d: d.to_spec(), return_type=dict),
+    WithJsonSchema(_DIST_SCHEMA)]
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise InputError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_non_empty)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Traffic values: a rate (constant or [time, rps] points) or the path of a trace file (CSV).
+
+_rps_check = _number_check(ge=0)
+
+
+def _rate_check(value):
+    """A rate in requests per second, or [time, rps] points joined by straight lines."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _rps_check(value)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise InputError(f"must be requests per second or a list of [time, rps] points, got {show_value(value)}")
+    points, previous = [], None
+    for i, point in enumerate(value):
+        if not isinstance(point, (list, tuple)) or len(point) != 2:
+            raise InputError(f"must be a [time, rps] pair, got {show_value(point)}", f"[{i}]")
+        try:
+            t = parse_duration(point[0])
+            rps = _rps_check(point[1])
+        except InputError as exc:
+            raise InputError(str(exc), f"[{i}]") from None
+        if i == 0 and t != 0:
+            raise InputError(f"the first point must be at time 0, got {format_duration(t)}", "[0]")
+        if previous is not None and t <= previous:
+            raise InputError(f"times must increase, got {format_duration(t)} after {format_duration(previous)}",
+                             f"[{i}]")
+        points.append((t, rps))
+        previous = t
+    return tuple(points)
+
+
+def load_trace(path: str | Path) -> tuple[tuple[float, float], ...]:
+    """(time s, rps) steps from a CSV with a header naming the columns `time` and `rps`."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise InputError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    rows = [(n, row) for n, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise InputError(f"{path} is empty")
+    header = [cell.strip().lower() for cell in rows[0][1]]
+    if "time" not in header or "rps" not in header:
+        raise InputError(f"{path} line {rows[0][0]}: the header must name the columns time and rps")
+    t_col, rps_col = header.index("time"), header.index("rps")
+    points: list[tuple[float, float]] = []
+    for n, row in rows[1:]:
+        try:
+            if len(row) <= max(t_col, rps_col):
+                raise InputError("missing a column")
+            t = parse_duration(row[t_col].strip())
+            try:
+                rps = float(row[rps_col])
+            except ValueError:
+                raise InputError(f"rps must be a number, got {row[rps_col]!r}") from None
+            if not math.isfinite(rps) or rps < 0:
+                raise InputError(f"rps must not be negative, got {row[rps_col].strip()}")
+            if points and t <= points[-1][0]:
+                raise InputError(f"times must increase, got {format_duration(t)} after "
+                                 f"{format_duration(points[-1][0])}")
+        except InputError as exc:
+            raise InputError(f"{path} line {n}: {exc}") from None
+        points.append((t, rps))
+    if not points:
+        raise InputError(f"{path} has a header but no rows")
+    return tuple(points)
+
+
+def _trace_check(value, info: ValidationInfo):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"must be the path of a CSV file, got {show_value(value)}")
+    path = Path(value)
+    if not path.is_absolute():
+        path = _base_dir(info) / path
+    try:
+        path = path.resolve()
+        found = path.is_file()
+    except (OSError, RuntimeError):
+        found = False
+    if not found:
+        raise InputError(f"file not found: {value}" + ("" if str(path) == value else f" (looked for {path})"))
+    load_trace(path)  # refuse a malformed trace now, with its line number
+    return str(path)
+
+
+_RATE_SCHEMA = {"anyOf": [
+    {"type": "number", "minimum": 0},
+    {"type": "array", "minItems": 1, "items": {
+        "type": "array", "minItems": 2, "maxItems": 2,
+        "prefixItems": [_DURATION_SCHEMA, {"type": "number", "minimum": 0}]}},
+    {"type": "null"}]}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The base of every scenario model.
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
