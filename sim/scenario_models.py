@@ -173,6 +173,9 @@ class Autoscaling(_Model):
     max_scale_up_rate: Number(gt=1) = 1000.0
     max_scale_down_rate: Number(gt=1) = 2.0
     scale_to_zero_grace: Seconds(ge=0) = 30.0
+    # Added key (assumption, no public source): after k failed starts in a row, new starts wait
+    # min(this, interval x 2^(k-1)); 0 = they resume at the next decision.
+    max_failed_start_backoff: Seconds(ge=0) = 0.0
 
 
 class DailyPattern(_Model):

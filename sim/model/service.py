@@ -100,6 +100,7 @@ class ServiceModel:
         self.cpu_in_use = 0.0
         self.desired = spec.min_instances
         self.start_blocked_until = 0.0
+        self._failed_starts_in_a_row = 0
         self.iam_granted = True
         self.revision = Revision(revision_name(spec.name, 1, self.rng_names), 1,
                                  world.keys.get(spec.encryption_key))
@@ -347,9 +348,12 @@ class ServiceModel:
         self.recorder.start_failed(now, inst, result.failure)
         self.world.log_run_error(now, self, result, key)
         self.stop_instance(inst, "start_failed")
-        # Further starts wait for the autoscaler's next decision.
-        interval = self.spec.autoscaling.interval
-        self.start_blocked_until = (math.floor(now / interval + 1e-9) + 1) * interval
+        # Further starts wait for the autoscaler's next decision, or longer after repeated failures.
+        a = self.spec.autoscaling
+        self._failed_starts_in_a_row += 1
+        backoff = min(a.max_failed_start_backoff, a.interval * 2.0 ** min(self._failed_starts_in_a_row - 1, 60))
+        next_decision = (math.floor(now / a.interval + 1e-9) + 1) * a.interval
+        self.start_blocked_until = max(self.start_blocked_until, next_decision, now + backoff)
 
     def _become_ready(self, inst: Instance) -> None:
         now = self.env.now
@@ -359,6 +363,7 @@ class ServiceModel:
         inst.startup_s = now - inst.requested_at
         self._seq += 1
         inst.seq = self._seq
+        self._failed_starts_in_a_row = 0
         self.n_starting -= 1
         self.n_ready += 1
         self.recorder.instance_ready(now, inst)
@@ -468,6 +473,8 @@ class ServiceModel:
             available = self.live - len(self.parked)     # starting or serving
             if self.desired > available:
                 missing = self.desired - available - self._unpark(self.desired - available)
+                if now < self.start_blocked_until - 1e-9:
+                    missing = 0                          # backing off after failed starts
                 for _ in range(max(0, min(missing, spec.max_instances - self.live))):
                     self.start_instance(now)
                 if self.pending:
