@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .metrics import aggregate_runs
 from .model.world import RunOutput, World
-from .scenario import Scenario, scenario_from_dict
+from .scenario import Scenario, scenario_from_dict, with_updates
 
 
 @dataclass
@@ -131,8 +131,6 @@ def run_cli(scenario: Scenario, args) -> int:
     return 0
 
 
-
 def sweep(scenario: Scenario, path: str, values, **run_options) -> list[RunResult]:
     """Run copies of `scenario` with the dotted `path` set to each value (same seeds: paired runs)."""
-    from .scenario import with_updates
     return [run(with_updates(scenario, {path: v}), **run_options) for v in values]

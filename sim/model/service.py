@@ -389,8 +389,7 @@ class ServiceModel:
             inst.routable = False
             self.router.remove(inst)
         if inst.parked:
-            inst.parked = False
-            del self.parked[inst.id]
+            self._forget_parked(inst)
         if inst.state is STARTING:
             self.n_starting -= 1
         else:
@@ -502,13 +501,17 @@ class ServiceModel:
         """Put up to n parked instances back into the routing, the most recently parked first."""
         taken = 0
         while taken < n and self.parked:
-            _, inst = self.parked.popitem()
-            inst.parked = False
+            inst = next(reversed(self.parked.values()))
+            self._forget_parked(inst)
             inst.routable = True
             inst.idle_since = self.env.now              # its idle time starts again
             self.router.add(inst)
             taken += 1
         return taken
+
+    def _forget_parked(self, inst: Instance) -> None:
+        inst.parked = False
+        del self.parked[inst.id]
 
     def _update_capacity(self, now: float) -> None:
         self.recorder.capacity(now, self.n_ready, self.desired)
@@ -577,8 +580,7 @@ class ServiceModel:
                 inst.retiring = True
                 self.n_retiring += 1
                 if inst.parked:                      # surplus already: not replaced, stops when drained
-                    inst.parked = False
-                    del self.parked[inst.id]
+                    self._forget_parked(inst)
                     if inst.in_flight == 0:
                         self.stop_instance(inst, "replaced")
                 elif inst.state is READY:
