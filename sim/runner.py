@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .metrics import aggregate_runs
+from .model.summary import run_summary
 from .model.world import RunOutput, World
 from .scenario import Scenario, scenario_from_dict, with_updates
 
@@ -50,21 +51,19 @@ def _failed(s: dict) -> int:
     return r["failed_429"] + r["failed_504"] + r["failed_shutdown"]
 
 
-def capacity_loss(run: RunOutput, base: RunOutput | None, sc: Scenario) -> None:
-    """Add each service's `capacity_loss` against its twin (null without a twin)."""
+def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
+    """Each service's `capacity_loss` section against its fault-free twin."""
+    sections = {}
     for name, s in run.summary["services"].items():
-        if base is None:
-            s["capacity_loss"] = {"ready_instance_s": None, "extra_failed_requests": None,
-                                  "extra_cold_start_p99_s": None}
-            continue
         b = base.summary["services"][name]
         p99, p99_base = s["cold_starts"]["latency_s"]["p99"], b["cold_starts"]["latency_s"]["p99"]
-        s["capacity_loss"] = {
+        sections[name] = {
             "ready_instance_s": step_gap_area(base.ready_steps[name], run.ready_steps[name], sc.warmup,
                                               sc.duration),
             "extra_failed_requests": _failed(s) - _failed(b),
             "extra_cold_start_p99_s": None if p99 is None or p99_base is None else p99 - p99_base,
         }
+    return sections
 
 
 def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, progress=None):
@@ -74,7 +73,8 @@ def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: boo
     twin = None
     if baseline and scenario.faults:
         twin = World(fault_free(scenario), r, keep_logs=False).run()
-    capacity_loss(out, twin, scenario)
+    if twin is not None:
+        out.summary = run_summary(out.service_sections, out.summary["kms"], capacity_loss(out, twin, scenario))
     return out, (twin if r == 0 else None)
 
 

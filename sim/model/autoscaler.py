@@ -8,7 +8,13 @@
 - per-request: no metric-driven scaling; the desired count is what the requests present now need.
 
 Concurrency here means requests in flight plus requests pending for a slot: the demand the service sees.
-Scale-in itself (which instance stops, and when) is the service's job; see service.py.
+Besides `decide`, a policy says how its platform behaves around it (class attributes, read by the scaler,
+the pool and the request path, so nothing else branches on a policy's name):
+- `reads_windows`: the scaler keeps averaging windows for it (per-request reads only the present demand);
+- `parks_surplus`: surplus instances are parked at a decision (per-request never scales in that way);
+- `keeps_idle_instances`: a drained instance stays warm until idle_retention ends (knative: it stops);
+- `always_on_demand`: a request that finds no slot starts an instance, whatever `on_demand` says.
+Scale-in itself (which instance stops, and when) is the pool's job; see pool.py.
 """
 from __future__ import annotations
 
@@ -32,7 +38,18 @@ class Signals:
     ready: int                  # ready instances
 
 
-class CloudRunPolicy:
+class Policy:
+    """The interface, with the defaults of Cloud Run's behaviour."""
+    reads_windows = True
+    parks_surplus = True
+    keeps_idle_instances = True
+    always_on_demand = False
+
+    def decide(self, now: float, s: Signals) -> int:
+        raise NotImplementedError
+
+
+class CloudRunPolicy(Policy):
     def __init__(self, svc):
         a = svc.autoscaling
         self.per_instance = svc.concurrency * a.target_concurrency_utilization
@@ -44,7 +61,11 @@ class CloudRunPolicy:
         return max(by_concurrency, by_cpu)
 
 
-class PerRequestPolicy:
+class PerRequestPolicy(Policy):
+    reads_windows = False
+    parks_surplus = False
+    always_on_demand = True
+
     def __init__(self, svc):
         self.concurrency = svc.concurrency
 
@@ -86,7 +107,9 @@ def kpa_desired(state: KpaState, now: float, target: float, stable: float, panic
     return desired
 
 
-class KnativePolicy:
+class KnativePolicy(Policy):
+    keeps_idle_instances = False
+
     def __init__(self, svc):
         a = svc.autoscaling
         self.a = a

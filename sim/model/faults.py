@@ -1,43 +1,64 @@
-"""Faults that change model state, each a small process acting at its time.
+"""Faults acting on the model: each state-changing fault applies itself at its time.
 
-Faults are data (`{at, kind, ...}` in the scenario). Key faults change the key version through its one
-method (`KeyVersion.apply`), IAM faults flip the service agent's permission, a deploy runs the service's
-deploy. Outages, latency and quota changes and background load need no process: see schedule.py.
+Faults are data (`{at, kind, ...}`); their classes (sim/scenario/faults.py) form a registry: a "state" kind
+changes the world at `at` through `fault.apply(world)` (key states, the IAM binding, deploys), a "window"
+kind changes nothing at a time and is consulted by a lookup instead (schedule.py: outages, latency,
+quota changes, background load). `check_registered` refuses, before a run, a kind the model would not
+handle, so no fault is ever silently ignored.
 """
 from __future__ import annotations
 
-from .keys import KeyState
+import inspect
 
-KEY_FAULTS = {"key-disable", "key-enable", "key-schedule-destroy", "key-restore", "key-destroy"}
+from .records import FaultEvent
+from .schedule import CONSULTED_WINDOW_KINDS
+
+
+def check_registered(faults) -> None:
+    for fault in faults:
+        if fault.effect == "window" and fault.kind not in CONSULTED_WINDOW_KINDS:
+            raise NotImplementedError(f"fault kind {fault.kind}: no lookup of the model consults its windows")
+        if fault.effect == "state" and not callable(getattr(fault, "apply", None)):
+            raise NotImplementedError(f"fault kind {fault.kind}: no apply(world)")
 
 
 def start_fault_processes(world) -> None:
-    for fault in world.scenario.faults:
-        if fault.kind in KEY_FAULTS or fault.kind in ("iam-revoke", "iam-grant", "deploy"):
+    faults = _registered(world.scenario.faults)
+    check_registered(faults)
+    for fault in faults:
+        if fault.effect == "state":
             world.env.process(_apply_at(world, fault))
 
 
 def _apply_at(world, fault):
     env = world.env
     yield env.timeout(fault.at)
-    if fault.kind in KEY_FAULTS:
-        key = world.keys[fault.key]
-        applied = key.apply(fault.kind, env.now)
-        world.fault_log.append((env.now, fault.kind, fault.key, applied))
-        if applied and fault.kind == "key-schedule-destroy":
-            env.process(_destroy_when_due(world, key, key.destroy_at))
-    elif fault.kind in ("iam-revoke", "iam-grant"):
-        world.services[fault.service].iam_granted = fault.kind == "iam-grant"
-        world.fault_log.append((env.now, fault.kind, fault.service, True))
+    outcome = fault.apply(world)
+    if inspect.isgenerator(outcome):           # a process (a deploy): logged as it begins
+        world.log_fault(FaultEvent(env.now, fault.kind, fault.target, True))
+        yield from outcome
     else:
-        world.fault_log.append((env.now, fault.kind, fault.service, True))
-        yield from world.services[fault.service].deploy(fault)
+        world.log_fault(FaultEvent(env.now, fault.kind, fault.target, bool(outcome)))
 
 
-def _destroy_when_due(world, key, due: float):
-    """DESTROY_SCHEDULED becomes DESTROYED after the key's scheduled duration, unless restored first."""
-    yield world.env.timeout(due - world.env.now)
-    if key.state is KeyState.DESTROY_SCHEDULED and key.destroy_at == due:
-        key.set_state(KeyState.DESTROYED, world.env.now)
-        key.destroy_at = None
-        world.fault_log.append((world.env.now, "key-destroyed", key.id, True))
+# TEMPORARY, until the fault classes carry effect/target/apply (the registry branch): the same dispatch.
+_KEY_KINDS = {"key-disable", "key-enable", "key-schedule-destroy", "key-restore", "key-destroy"}
+
+
+class _Legacy:
+    def __init__(self, f):
+        self.f, self.kind, self.at = f, f.kind, f.at
+        self.effect = "state" if f.kind in _KEY_KINDS | {"iam-revoke", "iam-grant", "deploy"} else "window"
+        self.target = getattr(f, "key", None) or getattr(f, "service", None) or ""
+
+    def apply(self, world):
+        f = self.f
+        if f.kind in _KEY_KINDS:
+            return world.change_key_state(f.key, f.kind)
+        if f.kind in ("iam-revoke", "iam-grant"):
+            return world.set_iam(f.service, granted=f.kind == "iam-grant")
+        return world.deploy(f.service, f)
+
+
+def _registered(faults):
+    return [f if hasattr(f, "effect") else _Legacy(f) for f in faults]

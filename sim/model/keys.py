@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from .failures import StartFailure
+
 
 class KeyState(str, Enum):
     ENABLED = "ENABLED"
@@ -19,9 +21,9 @@ class KeyState(str, Enum):
 
 # What a failed start is counted as, per unusable state (summary: instance_starts_failed).
 FAILURE_BY_STATE = {
-    KeyState.DISABLED: "key_disabled",
-    KeyState.DESTROY_SCHEDULED: "key_destroy_scheduled",
-    KeyState.DESTROYED: "key_destroyed",
+    KeyState.DISABLED: StartFailure.KEY_DISABLED,
+    KeyState.DESTROY_SCHEDULED: StartFailure.KEY_DESTROY_SCHEDULED,
+    KeyState.DESTROYED: StartFailure.KEY_DESTROYED,
 }
 
 _ALLOWED = {

@@ -2,17 +2,23 @@
 
 A call is decided when it reaches KMS, in the order a request meets the checks: Cloud KMS reachable
 (`kms-outage` -> UNAVAILABLE, retryable), the quota of the key's project and protection level (software
-keys use none; a rejected request consumes nothing), the service agent's IAM permission, the key version's
-state, and for external keys the external key manager (outages by error domain, latency against the 150 ms
-timeout). Latencies are drawn for every call, whatever its outcome, so that faults do not shift the draws
-of later calls.
+keys use none; a rejected request consumes nothing), then the key-side rule (`Kms.key_refusal`: the
+service agent's IAM permission, the key version's state, for external keys an external key manager
+outage), and for external keys the EKM latency against the 150 ms timeout. The key-side rule is the one
+place that says whether a key works: the calls use it, and so does the `key_usable` time-series column.
+Latencies are drawn for every call, whatever its outcome, so that faults do not shift the draws of later
+calls. A caller is a small `KmsCaller` context (who calls, its random streams, its IAM binding), not a
+service.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..scenario_faults import RETRYABLE_EKM_DOMAINS
+from ..scenario import RETRYABLE_EKM_DOMAINS
+from .failures import StartFailure
 from .keys import FAILURE_BY_STATE, KeyState
+from .records import AuditRecord
+from .recording import SecondCounts
 from .schedule import active, windows
 
 
@@ -29,9 +35,9 @@ REASON_VALIDATE_ENCRYPT = ("Performing an encrypt operation on dummy data to che
 REASON_VALIDATE_DECRYPT = ("Performing an decrypt operation on dummy data to check the "
                            "customer-managed-encryption-key status and access.")
 START_REASONS = (REASON_START_LAYER, REASON_START_DEK)
-# kms_usage.csv columns the services' operations are counted in: starts, validation, deploy.
-USAGE_CATEGORY = {REASON_START_LAYER: 0, REASON_START_DEK: 0, REASON_VALIDATE_ENCRYPT: 1,
-                  REASON_VALIDATE_DECRYPT: 1, REASON_DEPLOY: 2}
+# The kms_usage.csv column each reason's operations are counted in.
+USAGE_CATEGORY = {REASON_START_LAYER: "starts", REASON_START_DEK: "starts", REASON_VALIDATE_ENCRYPT: "validation",
+                  REASON_VALIDATE_DECRYPT: "validation", REASON_DEPLOY: "deploy"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +45,7 @@ class KeyOpResult:
     code: int                 # gRPC code, 0 for OK
     message: str              # status message as KMS would return it
     retryable: bool
-    failure: str | None       # the summary's instance_starts_failed name, for errors that fail a start
+    failure: StartFailure | None  # why a start fails on this error (None: retryable or OK)
     latency: float
     domain: str | None = None  # EKM error domain, when the external key manager answered with one
 
@@ -50,6 +56,18 @@ class KeyOpResult:
     @property
     def status(self) -> str:
         return GRPC_CODES[self.code]
+
+
+@dataclass(slots=True)
+class KmsCaller:
+    """Who makes a key operation: the service's name, its latency streams and its service agent's binding."""
+    name: str
+    rng_kms: object
+    rng_ekm: object
+    iam_granted: bool = True
+
+
+OK = KeyOpResult(0, "", False, None, 0.0)
 
 
 class Kms:
@@ -70,15 +88,43 @@ class Kms:
             return None
         return self.pools[(key.spec.project, "hsm" if key.protection == "hsm" else "external")]
 
-    def call(self, caller, key, method: str, reason: str):
-        """SimPy sub-process: one key operation by service `caller`; returns its KeyOpResult."""
-        result = self.decide(caller, key, self.env.now)
+    def request(self, caller: KmsCaller, key, method: str, reason: str) -> KeyOpResult:
+        """One key operation by `caller`, decided and counted now; it completes `result.latency` later."""
+        now = self.env.now
+        result = self.decide(caller, key, now)
         pool = self.pool_for(key)
-        self.stats.record(self.env.now, caller, key, method, reason, result, pool.name if pool else "software")
-        yield self.env.timeout(result.latency)
+        self.stats.record(now, caller.name, key, method, reason, result, pool.name if pool else "software")
         return result
 
-    def decide(self, caller, key, t: float) -> KeyOpResult:
+    def key_refusal(self, caller: KmsCaller, key, t: float) -> KeyOpResult | None:
+        """The key-side rule: IAM, then the key version's state, then an EKM outage (external keys).
+
+        None when the key itself would serve the call. Latency is left at 0: the caller adds its own."""
+        if not caller.iam_granted:
+            return KeyOpResult(7, f"Permission 'cloudkms.cryptoKeyVersions.useToDecrypt' denied on "
+                                  f"resource '{key.name}' (or it may not exist).",
+                               False, StartFailure.PERMISSION_DENIED, 0.0)
+        state = key.state_at(t)
+        if state is not KeyState.ENABLED:
+            return KeyOpResult(9, f"{key.version_name} is not enabled, current state is: {state.value}.",
+                               False, FAILURE_BY_STATE[state], 0.0)
+        if key.is_external:
+            outage = active(self.ekm_outages, t, key.id)
+            if outage is not None:
+                domain = outage.error
+                retryable = domain in RETRYABLE_EKM_DOMAINS
+                return KeyOpResult(9, f"The external key manager returned an error. Error domain: {domain}.",
+                                   retryable, None if retryable else StartFailure.EKM_NON_RETRYABLE, 0.0, domain)
+        return None
+
+    def key_usable(self, caller: KmsCaller, key, t: float) -> bool:
+        """Would a key operation fail for a reason of the key (state, IAM, non-retryable EKM)? (no side effect)"""
+        if key is None:
+            return True
+        refusal = self.key_refusal(caller, key, t)
+        return refusal is None or refusal.retryable
+
+    def decide(self, caller: KmsCaller, key, t: float) -> KeyOpResult:
         kms_latency = self.latency.sample(caller.rng_kms)
         ekm_latency = None
         if key.is_external:
@@ -90,31 +136,29 @@ class Kms:
         pool = self.pool_for(key)
         if pool is not None and not pool.try_acquire(t):
             return KeyOpResult(8, f"Quota exceeded for quota metric of {pool.name} requests in region.",
-                               False, "quota_exceeded", kms_latency)
-        if not caller.iam_granted:
-            return KeyOpResult(7, f"Permission 'cloudkms.cryptoKeyVersions.useToDecrypt' denied on "
-                                  f"resource '{key.name}' (or it may not exist).",
-                               False, "permission_denied", kms_latency)
-        state = key.state_at(t)
-        if state is not KeyState.ENABLED:
-            return KeyOpResult(9, f"{key.version_name} is not enabled, current state is: {state.value}.",
-                               False, FAILURE_BY_STATE[state], kms_latency)
+                               False, StartFailure.QUOTA_EXCEEDED, kms_latency)
+        refusal = self.key_refusal(caller, key, t)
+        if refusal is not None:
+            if refusal.domain is None:
+                return KeyOpResult(refusal.code, refusal.message, False, refusal.failure, kms_latency)
+            if refusal.domain == "EXTERNAL_PERMISSION_DENIED":
+                key.set_state(KeyState.DISABLED, t)   # EKM disables the key version on this error (docs)
+            return KeyOpResult(refusal.code, refusal.message, refusal.retryable, refusal.failure,
+                               kms_latency + min(ekm_latency, self.ekm_timeout), refusal.domain)
         if ekm_latency is None:
             return KeyOpResult(0, "", False, None, kms_latency)
-
-        outage = active(self.ekm_outages, t, key.id)
-        if outage is not None:
-            domain = outage.error
-            retryable = domain in RETRYABLE_EKM_DOMAINS
-            if domain == "EXTERNAL_PERMISSION_DENIED":
-                key.set_state(KeyState.DISABLED, t)   # EKM disables the key version on this error (docs)
-            return KeyOpResult(9, f"The external key manager returned an error. Error domain: {domain}.",
-                               retryable, None if retryable else "ekm_non_retryable",
-                               kms_latency + min(ekm_latency, self.ekm_timeout), domain)
         if ekm_latency > self.ekm_timeout:
             return KeyOpResult(9, "The external key manager did not respond in time. Error domain: TIMEOUT.",
                                True, None, kms_latency + self.ekm_timeout, "TIMEOUT")
         return KeyOpResult(0, "", False, None, kms_latency + ekm_latency)
+
+
+class UsageCounts:
+    """Key operations of the services in one quota pool and second, by kms_usage.csv column."""
+    __slots__ = ("starts", "validation", "deploy", "resource_exhausted")
+
+    def __init__(self):
+        self.starts = self.validation = self.deploy = self.resource_exhausted = 0
 
 
 class KmsStats:
@@ -123,39 +167,38 @@ class KmsStats:
     def __init__(self, keep_audit: bool, warmup: float):
         self.keep_audit = keep_audit
         self.warmup = warmup                # counts start here; the audit log keeps every operation
-        self.audit: list[tuple] = []        # (t, service, method, key name, code, message, reason)
+        self.audit: list[AuditRecord] = []
         self.operations = 0
         self.by_reason: dict[str, int] = {}
         self.by_code: dict[str, int] = {}
-        self.by_second: dict[int, int] = {}
-        self.usage: dict[tuple[str, int], list[int]] = {}   # (pool, second) -> per-category counts
+        self.by_second = SecondCounts()
+        self.usage: dict[tuple[str, int], UsageCounts] = {}   # (pool, second) -> counts
 
-    def record(self, t, caller, key, method, reason, result: KeyOpResult, pool: str) -> None:
-        caller.recorder.kms_operation(t, result.code)
+    def record(self, t, service: str, key, method, reason, result: KeyOpResult, pool: str) -> None:
         if self.keep_audit:
-            self.audit.append((t, caller.name, method, key.name, result.code, result.message, reason))
+            self.audit.append(AuditRecord(t, service, method, key.name, result.code, result.message, reason))
         sec = int(t)
-        counts = self.usage.setdefault((pool, sec), [0, 0, 0, 0])
-        counts[USAGE_CATEGORY[reason]] += 1
+        counts = self.usage.get((pool, sec))
+        if counts is None:
+            counts = self.usage[(pool, sec)] = UsageCounts()
+        category = USAGE_CATEGORY[reason]
+        setattr(counts, category, getattr(counts, category) + 1)
         if result.code == 8:
-            counts[3] += 1
+            counts.resource_exhausted += 1
         if t < self.warmup:
             return
         self.operations += 1
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
         if result.code:
             self.by_code[result.status] = self.by_code.get(result.status, 0) + 1
-        self.by_second[sec] = self.by_second.get(sec, 0) + 1
+        self.by_second.add(sec)
 
     def summary(self, pools: dict) -> dict:
-        per_minute: dict[int, int] = {}
-        for sec, n in self.by_second.items():
-            per_minute[sec // 60] = per_minute.get(sec // 60, 0) + n
         return {
             "operations": self.operations,
             "operations_by_reason": dict(sorted(self.by_reason.items())),
-            "peak_per_second": max(self.by_second.values(), default=0),
-            "peak_per_minute": max(per_minute.values(), default=0),
+            "peak_per_second": self.by_second.peak_per_second(),
+            "peak_per_minute": self.by_second.peak_per_minute(),
             "resource_exhausted": self.by_code.get("RESOURCE_EXHAUSTED", 0),
             "errors_by_code": dict(sorted(self.by_code.items())),
             "quota_pools": {pool.name: pool.summary() for pool in pools.values()},

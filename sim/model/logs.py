@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .failures import StartFailure
+
 MSG_PERMISSION = "User's service account does not have CMEK decrypter permission. Service account: %s"
 MSG_QUOTA = "User's KMS operation quota has been exceeded. CMEK key: %s"
 MSG_DISABLED = "User's CMEK key has been disabled. CMEK key: %s"
@@ -15,13 +17,14 @@ MSG_DESTROYED = "User's CMEK key has been destroyed. CMEK key: %s"
 MSG_DESTROY_SCHEDULED = "User's CMEK key has been scheduled for deletion. CMEK Key: %s"
 MSG_EKM_UNPUBLISHED = "CMEK key operation failed at the external key manager (error domain %s). CMEK key: %s"
 
-MESSAGE_BY_FAILURE = {"key_disabled": MSG_DISABLED, "key_destroyed": MSG_DESTROYED,
-                      "key_destroy_scheduled": MSG_DESTROY_SCHEDULED, "quota_exceeded": MSG_QUOTA}
+MESSAGE_BY_FAILURE = {StartFailure.KEY_DISABLED: MSG_DISABLED, StartFailure.KEY_DESTROYED: MSG_DESTROYED,
+                      StartFailure.KEY_DESTROY_SCHEDULED: MSG_DESTROY_SCHEDULED,
+                      StartFailure.QUOTA_EXCEEDED: MSG_QUOTA}
 
 
 def run_error_text(failure: str, key_name: str, service_agent: str, domain: str | None) -> tuple[str, bool]:
     """(message, published) for a failure name of the summary's instance_starts_failed."""
-    if failure == "permission_denied":
+    if failure == StartFailure.PERMISSION_DENIED:
         return MSG_PERMISSION % service_agent, True
     if failure in MESSAGE_BY_FAILURE:
         return MESSAGE_BY_FAILURE[failure] % key_name, True

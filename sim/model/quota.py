@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from .recording import SecondCounts
+
 
 class QuotaPool:
     def __init__(self, name: str, limit_schedule, enforcement: str, background, rng: np.random.Generator,
@@ -34,8 +36,8 @@ class QuotaPool:
         self.admitted_background = 0
         self.rejected_background = 0
         self.peak_admitted_per_window = 0
-        self.admitted_by_second: dict[int, int] = {}   # services + background, for the per-second peak
-        self.background_by_second: dict[int, int] = {}  # admitted background requests
+        self.admitted_by_second = SecondCounts()     # services + background, for the peaks
+        self.background_by_second = SecondCounts()   # admitted background requests
 
     def limit_at(self, t: float) -> int:
         rpm = self.limits.at(t)
@@ -60,8 +62,7 @@ class QuotaPool:
     # -- internals -------------------------------------------------------------------------------------
     def _admit(self, t: float) -> None:
         self._used += 1
-        sec = int(t)
-        self.admitted_by_second[sec] = self.admitted_by_second.get(sec, 0) + 1
+        self.admitted_by_second.add(int(t))
 
     def _advance(self, t: float) -> None:
         """Bring the pool to time t: close earlier windows and apply background requests up to t."""
@@ -94,8 +95,7 @@ class QuotaPool:
             if self._used < self.limit_at(bt):
                 self._admit(bt)
                 self.admitted_background += 1
-                sec = int(bt)
-                self.background_by_second[sec] = self.background_by_second.get(sec, 0) + 1
+                self.background_by_second.add(int(bt))
             else:
                 self.rejected_background += 1
 
@@ -103,10 +103,6 @@ class QuotaPool:
         self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used)
 
     def summary(self) -> dict:
-        per_second = self.admitted_by_second
-        per_minute: dict[int, int] = {}
-        for sec, n in per_second.items():
-            per_minute[sec // 60] = per_minute.get(sec // 60, 0) + n
         return {
             "enforcement": "per-second" if self.window_s == 1.0 else "per-minute",
             "requests_per_minute": self.limits.base,
@@ -114,6 +110,6 @@ class QuotaPool:
             "rejected_services": self.rejected_services,
             "admitted_background": self.admitted_background,
             "rejected_background": self.rejected_background,
-            "peak_admitted_per_second": max(per_second.values(), default=0),
-            "peak_admitted_per_minute": max(per_minute.values(), default=0),
+            "peak_admitted_per_second": self.admitted_by_second.peak_per_second(),
+            "peak_admitted_per_minute": self.admitted_by_second.peak_per_minute(),
         }

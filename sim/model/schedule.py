@@ -2,11 +2,16 @@
 
 Outages, latency changes, quota changes and background load are known from the scenario before the run
 starts, so they are plain lookups rather than processes: a key operation asks "what holds at time t?".
-Faults that interact with model state (key states, IAM, deploys) are processes, in faults.py.
+Faults that interact with model state (key states, IAM, deploys) apply themselves: see faults.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The window kinds some lookup of the model consults (kms.py: outages and EKM latency; QuotaSchedule and
+# BackgroundLoad below). faults.check_registered refuses a window kind missing here.
+CONSULTED_WINDOW_KINDS = frozenset({"kms-outage", "ekm-outage", "ekm-latency", "quota-change",
+                                    "kms-background-load"})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """A whole simulated world for one replication: keys, quota pools, KMS, services and faults on one
 SimPy environment. `World(scenario, replication).run()` returns a RunOutput: the run's summary and the
-raw material of the result files."""
+raw material of the result files.
+
+The world is also what state-changing faults act on (see faults.py): `change_key_state`, `set_iam` and
+`deploy` are the only ways a fault changes the model.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,22 +13,24 @@ import simpy
 
 from .. import rng as rngs
 from .faults import start_fault_processes
-from .keys import KeyVersion
-from .kms import RETRYABLE_EKM_DOMAINS, Kms, KmsStats
+from .keys import KeyState, KeyVersion
+from .kms import Kms, KmsStats
 from .logs import run_error_text
 from .quota import QuotaPool
-from .recorder import COUNTERS, LEVELS
-from .schedule import BackgroundLoad, QuotaSchedule, active
+from .records import FaultEvent, RunErrorRecord
+from .schedule import BackgroundLoad, QuotaSchedule
 from .service import ServiceModel
+from .summary import run_summary
 
 PROGRESS_CHUNKS = 20
 
 
 @dataclass
 class RunOutput:
-    summary: dict
+    summary: dict                    # {"services": ..., "kms": ...}; capacity_loss null until the runner adds it
     timeseries: dict                 # service -> column -> list (one value per bin)
     ready_steps: dict                # service -> [(t, ready instances)] change points
+    service_sections: dict = field(default_factory=dict)   # what the summary is assembled from
     audit: list = field(default_factory=list)
     run_errors: list = field(default_factory=list)
     instances: list = field(default_factory=list)
@@ -42,9 +48,9 @@ class World:
         self.pools = self._make_pools()
         self.stats = KmsStats(keep_audit=keep_logs, warmup=sc.warmup)
         self.kms = Kms(self.env, sc, self.keys, self.pools, self.stats)
-        self.run_errors: list[tuple] = []
+        self.run_errors: list[RunErrorRecord] = []
         self.instance_rows: list[tuple] = []
-        self.fault_log: list[tuple] = []
+        self.fault_log: list[FaultEvent] = []
         self._instance_ids = 0
         self.services = {s.name: ServiceModel(self, s, i) for i, s in enumerate(sc.services)}
 
@@ -65,22 +71,45 @@ class World:
         self._instance_ids += 1
         return self._instance_ids
 
-    def key_usable(self, svc, key, t: float) -> bool:
-        """Would a key operation of `svc` fail for a reason of the key (state, IAM, non-retryable EKM)?"""
-        if key is None:
-            return True
-        if not svc.iam_granted or not key.usable_at(t):
-            return False
-        outage = active(self.kms.ekm_outages, t, key.id) if key.is_external else None
-        return outage is None or outage.error in RETRYABLE_EKM_DOMAINS
+    # -- what faults act on ---------------------------------------------------------------------------
+    def change_key_state(self, key_id: str, kind: str) -> bool:
+        """A key fault (key-disable, ...); False when the key's state does not allow it."""
+        key = self.keys[key_id]
+        applied = key.apply(kind, self.env.now)
+        if applied and kind == "key-schedule-destroy":
+            self.env.process(self._destroy_when_due(key, key.destroy_at))
+        return applied
 
-    def log_run_error(self, t: float, svc, result, key, deploy: bool = False) -> None:
+    def _destroy_when_due(self, key, due: float):
+        """DESTROY_SCHEDULED becomes DESTROYED after the key's scheduled duration, unless restored first."""
+        yield self.env.timeout(due - self.env.now)
+        if key.state is KeyState.DESTROY_SCHEDULED and key.destroy_at == due:
+            key.set_state(KeyState.DESTROYED, self.env.now)
+            key.destroy_at = None
+            self.log_fault(FaultEvent(self.env.now, "key-destroyed", key.id, True))
+
+    def set_iam(self, service: str, granted: bool) -> bool:
+        """The service agent of `service` gains or loses the encrypter/decrypter role."""
+        self.services[service].key_access.set_iam(granted)
+        return True
+
+    def deploy(self, service: str, fault):
+        """A deploy of `service` (a process): to the fault's key, or its current one if the fault names none."""
+        svc = self.services[service]
+        key = svc.revision.key if fault.keep_current_key else self.keys.get(fault.encryption_key)
+        return svc.deployer.deploy(key)
+
+    def log_fault(self, event: FaultEvent) -> None:
+        self.fault_log.append(event)
+
+    def log_run_error(self, t: float, service: str, revision: str, result, key) -> None:
         if not self.keep_logs:
             return
         text, published = run_error_text(result.failure, key.name, self.scenario.project.service_agent,
                                          result.domain)
-        self.run_errors.append((t, svc.name, svc.revision.name, text, published))
+        self.run_errors.append(RunErrorRecord(t, service, revision, text, published))
 
+    # -- the run --------------------------------------------------------------------------------------
     def run(self, progress=None) -> RunOutput:
         env, sc = self.env, self.scenario
         for svc in self.services.values():
@@ -92,14 +121,12 @@ class World:
                 progress(i / PROGRESS_CHUNKS)
         for pool in self.pools.values():
             pool.finish(sc.duration)
-        services = {name: svc.finish(sc.duration) for name, svc in self.services.items()}
-        summary = {"services": services, "kms": self.stats.summary(self.pools)}
-        n = next(iter(self.services.values())).recorder.n_bins
-        timeseries = {name: {**{c: getattr(svc.recorder, c)[:n] for c in COUNTERS},
-                             **{c: svc.recorder.levels[c][:n] for c in LEVELS}}
-                      for name, svc in self.services.items()}
-        ready_steps = {name: svc.recorder.ready_steps for name, svc in self.services.items()}
-        out = RunOutput(summary, timeseries, ready_steps)
+        sections = {name: svc.finish(sc.duration) for name, svc in self.services.items()}
+        kms = self.stats.summary(self.pools)
+        out = RunOutput(run_summary(sections, kms),
+                        {name: svc.recorder.timeseries() for name, svc in self.services.items()},
+                        {name: svc.recorder.ready_steps for name, svc in self.services.items()},
+                        sections)
         if self.keep_logs:
             out.audit = self.stats.audit
             out.run_errors = self.run_errors
@@ -111,9 +138,9 @@ class World:
     def _kms_usage(self) -> list[dict]:
         """One row per quota pool and second with any key operation: kms_usage.csv."""
         rows: dict[tuple[str, int], dict] = {}
-        for (pool, sec), (starts, validation, deploy, exhausted) in self.stats.usage.items():
-            rows[(pool, sec)] = {"pool": pool, "second": sec, "starts": starts, "validation": validation,
-                                 "deploy": deploy, "background": 0, "resource_exhausted": exhausted}
+        for (pool, sec), c in self.stats.usage.items():
+            rows[(pool, sec)] = {"pool": pool, "second": sec, "starts": c.starts, "validation": c.validation,
+                                 "deploy": c.deploy, "background": 0, "resource_exhausted": c.resource_exhausted}
         for pool in self.pools.values():
             for sec, n in pool.background_by_second.items():
                 row = rows.setdefault((pool.name, sec), {"pool": pool.name, "second": sec, "starts": 0,

@@ -1,0 +1,73 @@
+"""The autoscaler loop of one service and the signals its policy reads.
+
+Every `interval` the policy (autoscaler.py) turns the signals into a desired instance count, clamped to
+[min_instances, max_instances]. Missing instances come from parked (warm) ones first, then from new starts
+(none while starts back off after failures); surplus ones are parked, if the policy scales in that way.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from .autoscaler import Signals
+
+
+class Scaler:
+    def __init__(self, env, spec, policy, requests, pool):
+        self.env = env
+        self.spec = spec
+        self.policy = policy
+        self.requests = requests
+        self.pool = pool
+        self.desired = spec.min_instances
+        self._snapshots: deque = deque([(0.0, 0.0, 0.0)])   # (t, demand area, CPU area) over the window
+
+    def at_least(self, n: int) -> None:
+        """An on-demand start raised the live count: the desired count follows it."""
+        if n > self.desired:
+            self.desired = n
+
+    def signals(self, now: float) -> Signals:
+        req = self.requests
+        instant = req.demand
+        ready = self.pool.serving
+        if not self.policy.reads_windows:            # the present demand only: no windows to keep
+            return Signals(instant, instant, req.cpu_in_use, instant, ready)
+        a = self.spec.autoscaling
+        snaps = self._snapshots
+        snaps.append((now, req.demand_area, req.cpu_area))
+        while len(snaps) > 2 and snaps[1][0] <= now - a.window + 1e-9:
+            snaps.popleft()
+
+        def average(span: float, index: int) -> float:
+            for t, *areas in reversed(snaps):
+                if t <= now - span + 1e-9:
+                    break
+            if now - t <= 0:
+                return float(req.demand) if index == 0 else req.cpu_in_use
+            return (snaps[-1][1 + index] - areas[index]) / (now - t)
+
+        return Signals(stable_concurrency=average(a.window, 0),
+                       panic_concurrency=average(a.window * a.panic_window_percentage / 100.0, 0),
+                       cpu=average(a.window, 1),
+                       instant_concurrency=instant, ready=ready)
+
+    def loop(self):
+        spec, env, pool, requests = self.spec, self.env, self.pool, self.requests
+        while True:
+            now = env.now
+            requests.touch(now)
+            decided = self.policy.decide(now, self.signals(now))
+            self.desired = min(spec.max_instances, max(spec.min_instances, decided))
+            available = pool.live - len(pool.parked)     # starting or serving
+            if self.desired > available:
+                missing = self.desired - available - pool.unpark(self.desired - available)
+                if pool.starts_blocked(now):
+                    missing = 0                          # backing off after failed starts
+                for _ in range(max(0, min(missing, spec.max_instances - pool.live))):
+                    pool.start_instance(now)
+                if requests.pending:
+                    requests.dispatch_pending(now)
+            elif self.policy.parks_surplus and available > self.desired:
+                pool.park(available - self.desired)
+            pool.update_capacity(now)
+            yield env.timeout(spec.autoscaling.interval)
