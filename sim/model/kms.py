@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..scenario_faults import RETRYABLE_EKM_DOMAINS
+from ..scenario.constants import RETRYABLE_EKM_DOMAINS
 from .keys import FAILURE_BY_STATE, KeyState
 from .schedule import active, windows
 
