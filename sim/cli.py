@@ -1,4 +1,8 @@
-"""Command line: `python -m sim validate|schema|run ...` (argument parsing only; the work is elsewhere)."""
+"""Command line: `python -m sim validate|schema|run|quota ...` (argument parsing only; the work is elsewhere).
+
+`validate` and `schema` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
+matplotlib) are imported inside the branches that use them (tests/test_light_commands.py checks this).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import json
 import os
 import sys
 
-from sim import quota
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 
@@ -32,7 +35,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    quota.add_parser(commands)
+
+    quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
+                                description="Quota solver: the smallest Cloud KMS quota that meets service-level "
+                                            "objectives with stated confidence.")
+    quota.add_argument("file", metavar="SCENARIO", help="scenario YAML file")
+    quota.add_argument("--slo", action="append", required=True, metavar="EXPR",
+                       help="e.g. 'cold_starts.latency_s.p99<=20' (a path into a service's run summary, <=, <, >= "
+                            "or >, a number); repeat for several; each must hold for every service")
+    quota.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
+    quota.add_argument("--replications", type=_positive_int, default=5, metavar="N",
+                       help="paired replications per level (5)")
+    quota.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-quota)")
+    quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    quota.add_argument("--protection", choices=("hsm", "external"),
+                       help="which quota to solve for when the services use both HSM and external keys")
     return parser
 
 
@@ -74,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
-    from sim.runner import run_cli  # imported here so that `validate` works without the model
+    from sim.runner import run_cli  # imported here: the model (SimPy, SciPy, matplotlib) only for `run`
 
     return run_cli(scenario, args)
 
@@ -85,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "quota":
+            from sim import quota  # imported here, as the runner is in _run
+
             return quota.main(args)
         if args.command == "schema":
             print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..scenario import RETRYABLE_EKM_DOMAINS
+from ..scenario.constants import RETRYABLE_EKM_DOMAINS
 from .failures import StartFailure
 from .keys import FAILURE_BY_STATE, KeyState
 from .records import AuditRecord

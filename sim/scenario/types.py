@@ -1,7 +1,8 @@
 """The scenario's field types: each parses and range-checks a value and gives its JSON Schema.
 
 Numbers, whole numbers, durations, memory sizes, distributions, non-empty text, a traffic rate (a number or
-[time, rps] points) and a trace file (`load_trace`); and `_Model`, the strict, frozen base of every model.
+[time, rps] points) and a trace file (`load_trace`, `TraceType`); and `StrictModel`, the strict, frozen base
+of every model.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationInfo, WithJsonSchema,
@@ -78,7 +79,7 @@ def Integer(*, gt=None, ge=None, lt=None, le=None):
     return Number(gt=gt, ge=ge, lt=lt, le=le, integer=True)
 
 
-_DURATION_SCHEMA = {
+DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "description": "seconds"},
         {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$",
@@ -87,7 +88,7 @@ _DURATION_SCHEMA = {
 }
 
 
-def _seconds_check(gt, ge, lt, le):
+def seconds_check(gt, ge, lt, le):
     def check(value):
         seconds = parse_duration(value)
         if not _in_bounds(seconds, gt, ge, lt, le):
@@ -99,7 +100,7 @@ def _seconds_check(gt, ge, lt, le):
 
 def Seconds(*, gt=None, ge=None, lt=None, le=None):
     """A duration (number of seconds or a string with a unit) within bounds, stored as float seconds."""
-    return Annotated[float, BeforeValidator(_seconds_check(gt, ge, lt, le)), WithJsonSchema(_DURATION_SCHEMA)]
+    return Annotated[float, BeforeValidator(seconds_check(gt, ge, lt, le)), WithJsonSchema(DURATION_SCHEMA)]
 
 
 def _memory_check(value):
@@ -119,18 +120,18 @@ def _dist_check(value, info: ValidationInfo):
 
 
 _DIST_SCHEMA = {
-    "anyOf": [_DURATION_SCHEMA] + [
+    "anyOf": [DURATION_SCHEMA] + [
         {"type": "object", "additionalProperties": False, "required": ["dist", *params],
          "properties": {"dist": {"const": name}, **{p: props[p] for p in params}}}
         for name, params, props in [
-            ("constant", ["value"], {"value": _DURATION_SCHEMA}),
-            ("exponential", ["mean"], {"mean": _DURATION_SCHEMA}),
-            ("uniform", ["low", "high"], {"low": _DURATION_SCHEMA, "high": _DURATION_SCHEMA}),
-            ("lognormal", ["median", "p99"], {"median": _DURATION_SCHEMA, "p99": _DURATION_SCHEMA}),
-            ("lognormal", ["mean", "cv"], {"mean": _DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
+            ("constant", ["value"], {"value": DURATION_SCHEMA}),
+            ("exponential", ["mean"], {"mean": DURATION_SCHEMA}),
+            ("uniform", ["low", "high"], {"low": DURATION_SCHEMA, "high": DURATION_SCHEMA}),
+            ("lognormal", ["median", "p99"], {"median": DURATION_SCHEMA, "p99": DURATION_SCHEMA}),
+            ("lognormal", ["mean", "cv"], {"mean": DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
             ("lognormal", ["mu", "sigma"], {"mu": {"type": "number"}, "sigma": {"type": "number", "minimum": 0}}),
-            ("gamma", ["mean", "cv"], {"mean": _DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
-            ("empirical", ["values"], {"values": {"type": "array", "minItems": 1, "items": _DURATION_SCHEMA}}),
+            ("gamma", ["mean", "cv"], {"mean": DURATION_SCHEMA, "cv": {"type": "number", "exclusiveMinimum": 0}}),
+            ("empirical", ["values"], {"values": {"type": "array", "minItems": 1, "items": DURATION_SCHEMA}}),
             ("empirical", ["file"], {"file": {"type": "string"}}),
         ]
     ],
@@ -156,7 +157,7 @@ Text = Annotated[str, AfterValidator(_non_empty)]
 _rps_check = _number_check(ge=0)
 
 
-def _rate_check(value):
+def rate_check(value):
     """A rate in requests per second, or [time, rps] points joined by straight lines."""
     if value is None:
         return None
@@ -223,7 +224,23 @@ def load_trace(path: str | Path) -> tuple[tuple[float, float], ...]:
     return tuple(points)
 
 
-def _trace_check(value, info: ValidationInfo):
+class TraceFile(str):
+    """The resolved path of a trace file (a str), carrying the (time s, rps) points read from it once."""
+
+    points: tuple[tuple[float, float], ...] = ()
+
+    def __new__(cls, path: str, points: tuple[tuple[float, float], ...]):
+        self = super().__new__(cls, path)
+        self.points = points
+        return self
+
+    def __reduce__(self):
+        return TraceFile, (str(self), self.points)
+
+
+def trace_check(value, info: ValidationInfo):
+    """The path of a readable trace file, resolved against the scenario's folder; read (once) here, so that a
+    malformed trace is refused now, with its line number."""
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
@@ -238,20 +255,26 @@ def _trace_check(value, info: ValidationInfo):
         found = False
     if not found:
         raise InputError(f"file not found: {value}" + ("" if str(path) == value else f" (looked for {path})"))
-    load_trace(path)  # refuse a malformed trace now, with its line number
-    return str(path)
+    return TraceFile(str(path), load_trace(path))
 
 
-_RATE_SCHEMA = {"anyOf": [
+# A trace file: its resolved path as a str, the points alongside (no second read); plain text when dumped.
+TraceType = Annotated[
+    Union[TraceFile, None], BeforeValidator(trace_check),
+    PlainSerializer(lambda t: None if t is None else str(t), return_type=Union[str, None]),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})]
+
+
+RATE_SCHEMA = {"anyOf": [
     {"type": "number", "minimum": 0},
     {"type": "array", "minItems": 1, "items": {
         "type": "array", "minItems": 2, "maxItems": 2,
-        "prefixItems": [_DURATION_SCHEMA, {"type": "number", "minimum": 0}]}},
+        "prefixItems": [DURATION_SCHEMA, {"type": "number", "minimum": 0}]}},
     {"type": "null"}]}
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The base of every scenario model.
 
-class _Model(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)

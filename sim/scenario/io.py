@@ -12,9 +12,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario_checks import _cross_problems
-from sim.scenario_errors import ScenarioError, _path, _problem_lines
-from sim.scenario_models import Scenario
+from sim.scenario.checks import cross_problems
+from sim.scenario.constants import path_text
+from sim.scenario.errors import ScenarioError, problem_lines
+from sim.scenario.models import Scenario
 from sim.units import InputError
 
 
@@ -80,10 +81,10 @@ def _apply_updates(data: dict, updates: Mapping, source: str) -> dict:
                 last = depth == len(parts) - 1
                 if isinstance(node, list):
                     if not part.isdigit() or int(part) >= len(node):
-                        raise InputError(f"{_path(shown[:depth])} has no item {part}")
+                        raise InputError(f"{path_text(shown[:depth])} has no item {part}")
                     part = int(part)
                 elif not isinstance(node, dict):
-                    raise InputError(f"{_path(shown[:depth])} is not a mapping")
+                    raise InputError(f"{path_text(shown[:depth])} is not a mapping")
                 elif not last and node.get(part) is None:
                     node[part] = {}  # e.g. daily_pattern: null gets its first key
                 if last:
@@ -106,13 +107,13 @@ def scenario_from_dict(data, source: str = "<dict>", base_dir: str | Path | None
         raise ScenarioError([f"{source}: a scenario must be a mapping (key: value) with at least `name` and "
                              f"`services`; this one is {what}"])
     base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
-    cross = _cross_problems(data)
+    cross = cross_problems(data)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base, "cross_checked": True})
     except ValidationError as exc:
-        raise ScenarioError(_problem_lines(source, exc.errors(), cross)) from None
+        raise ScenarioError(problem_lines(source, exc.errors(), cross)) from None
     if cross:
-        raise ScenarioError(_problem_lines(source, [], cross))
+        raise ScenarioError(problem_lines(source, [], cross))
     scenario._base_dir = base
     scenario._source_path = Path(source_path).resolve() if source_path is not None else None
     return scenario

@@ -1,12 +1,16 @@
-"""Scenario checks across parts of the file: unique ids and names, references that resolve, times that fit."""
+"""Scenario checks across parts of the file: unique ids and names, references that resolve, times that fit.
+
+They read the raw mapping (or a Scenario's dump) and need only the constants and the fault classes, which
+check their own references (`cross_check`); so the models can run them without an import cycle.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sim.scenario_faults import _FAULT_CLASSES
-from sim.scenario_models import _MIN_ABOVE_MAX, EXTERNAL_PROTECTIONS, KEY_NAME_RE
+from sim.scenario.constants import KEY_NAME_RE, MIN_ABOVE_MAX
+from sim.scenario.faults import FAULT_CLASSES, CrossContext
 from sim.units import InputError, format_duration, parse_duration
 
 
@@ -26,11 +30,8 @@ def _items(raw: Mapping, key: str):
     return list(enumerate(value)) if isinstance(value, (list, tuple)) else None
 
 
-def _known(ids) -> str:
-    return ", ".join(sorted(ids)) if ids else "none defined"
-
-
-def _cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
+def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
+    """(key path, reason) of every problem across parts of the file, in file order."""
     problems: list[tuple[tuple, str]] = []
     duration = _try_seconds(raw.get("duration", 3600.0))
     warmup = _try_seconds(raw.get("warmup", 0.0))
@@ -56,10 +57,7 @@ def _cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
             problems.append((("keys", i, "name"), f"location {match['location']!r} must equal the services' "
                                                   f"region (project.region {region!r})"))
 
-    def check_key(loc, key_id):
-        if isinstance(key_id, str) and protections is not None and key_id not in protections:
-            problems.append((loc, f"unknown key id {key_id!r} (keys: {_known(protections)})"))
-
+    key_references = CrossContext(protections, None)
     services = _items(raw, "services")
     names: set[str] | None = None if services is None else set()
     for i, service in services or ():
@@ -70,11 +68,12 @@ def _cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
             if name in names:
                 problems.append((("services", i, "name"), f"duplicate service name {name!r}"))
             names.add(name)
-        check_key(("services", i, "encryption_key"), service.get("encryption_key"))
+        problems += key_references.key_problems(("services", i, "encryption_key"), service.get("encryption_key"))
         low, high = service.get("min_instances", 0), service.get("max_instances", 100)
         if all(isinstance(n, int) and not isinstance(n, bool) for n in (low, high)) and low > high >= 1:
-            problems.append((("services", i, "min_instances"), _MIN_ABOVE_MAX.format(high=high, low=low)))
+            problems.append((("services", i, "min_instances"), MIN_ABOVE_MAX.format(high=high, low=low)))
 
+    context = CrossContext(protections, names)
     for i, fault in _items(raw, "faults") or ():
         if not isinstance(fault, Mapping):
             continue
@@ -83,19 +82,7 @@ def _cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
         if at is not None and duration and at >= duration:
             problems.append((("faults", i, "at"), f"fault at or after the end of the run "
                                                   f"(at {format_duration(at)}, duration {format_duration(duration)})"))
-        if kind in _FAULT_CLASSES and "key" in _FAULT_CLASSES[kind].model_fields:
-            key_id = fault.get("key")
-            check_key(("faults", i, "key"), key_id)
-            protection = protections.get(key_id) if protections and isinstance(key_id, str) else None
-            if kind in {"ekm-outage", "ekm-latency"} and isinstance(protection, str) \
-                    and protection not in EXTERNAL_PROTECTIONS:
-                problems.append((("faults", i, "key"), f"key {key_id!r} has protection {protection}; {kind} "
-                                                       "needs an external or external-vpc key"))
-        if kind == "deploy":
-            check_key(("faults", i, "encryption_key"), fault.get("encryption_key"))
-        service = fault.get("service")
-        if kind in {"iam-revoke", "iam-grant", "deploy"} and isinstance(service, str) \
-                and names is not None and service not in names:
-            problems.append((("faults", i, "service"), f"unknown service {service!r} (services: {_known(names)})"))
+        if kind in FAULT_CLASSES:
+            problems += FAULT_CLASSES[kind].cross_check(fault, i, context)
     return problems
 

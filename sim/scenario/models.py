@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,19 +14,16 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 
 from sim.dists import Constant, Dist, LogNormal
-from sim.scenario_faults import DeployFault, Fault
-from sim.scenario_types import (
-    _DURATION_SCHEMA, _RATE_SCHEMA, DistType, Integer, Memory, Number, Seconds, Text, _Model, _rate_check,
-    _seconds_check, _trace_check, load_trace,
+from sim.scenario.checks import cross_problems
+from sim.scenario.constants import (
+    EXTERNAL_PROTECTIONS, KEY_NAME_RE, MIN_ABOVE_MAX, SCENARIO_NAME_RE, SERVICE_NAME_RE, path_text,
+)
+from sim.scenario.faults import DeployFault, Fault
+from sim.scenario.types import (
+    DURATION_SCHEMA, RATE_SCHEMA, DistType, Integer, Memory, Number, Seconds, StrictModel, Text, TraceType,
+    rate_check, seconds_check,
 )
 from sim.units import InputError, format_duration, show_value
-
-EXTERNAL_PROTECTIONS = frozenset({"external", "external-vpc"})
-KEY_NAME_RE = re.compile(
-    r"projects/(?P<project>[^/\s]+)/locations/(?P<location>[^/\s]+)"
-    r"/keyRings/(?P<key_ring>[^/\s]+)/cryptoKeys/(?P<crypto_key>[^/\s]+)")
-SERVICE_NAME_RE = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
-SCENARIO_NAME_RE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -53,7 +49,7 @@ def _region(value: str) -> str:
     return value
 
 
-class Project(_Model):
+class Project(StrictModel):
     """The Google Cloud project that runs the services."""
 
     id: Annotated[str, AfterValidator(_project_id)] = "acme-prod"
@@ -67,7 +63,7 @@ class Project(_Model):
         return f"service-{self.number}@serverless-robot-prod.iam.gserviceaccount.com"
 
 
-class Quota(_Model):
+class Quota(StrictModel):
     """Cloud KMS quota of the project that holds the key, per protection level."""
 
     hsm_requests_per_minute: Number(gt=0) = 30000.0
@@ -76,14 +72,14 @@ class Quota(_Model):
     background_rps: Number(ge=0) = 0.0
 
 
-class Ekm(_Model):
+class Ekm(StrictModel):
     """Cloud EKM: round trip to the external key manager, cut off at `timeout` (retryable TIMEOUT)."""
 
     latency: DistType = LogNormal.from_median_p99(0.035, 0.120)
     timeout: Seconds(gt=0) = 0.150
 
 
-class Retry(_Model):
+class Retry(StrictModel):
     """How the platform retries a retryable key error during an instance start (exponential backoff)."""
 
     initial_backoff: Seconds(gt=0) = 1.0
@@ -99,7 +95,7 @@ class Retry(_Model):
         return self
 
 
-class Kms(_Model):
+class Kms(StrictModel):
     """Cloud KMS in the key's project and region."""
 
     latency: DistType = LogNormal.from_median_p99(0.008, 0.040)
@@ -116,7 +112,7 @@ def _key_name(value: str) -> str:
     return value
 
 
-class Key(_Model):
+class Key(StrictModel):
     """A Cloud KMS key (its primary version is what the simulator tracks)."""
 
     id: Text
@@ -137,7 +133,7 @@ class Key(_Model):
         return self.protection in EXTERNAL_PROTECTIONS
 
 
-class Startup(_Model):
+class Startup(StrictModel):
     """Cold-start phases, in order; the KMS work comes between image_fetch and container_start."""
 
     schedule: DistType = LogNormal.from_median_p99(0.3, 1.5)
@@ -151,14 +147,14 @@ class Startup(_Model):
         return self.schedule.mean + self.image_fetch.mean + self.container_start.mean + self.app_init.mean
 
 
-class KeyOperations(_Model):
+class KeyOperations(StrictModel):
     """Key operations Cloud Run performs for a CMEK service."""
 
     decrypts_per_start: Integer(ge=0) = 2
     validation_interval: Seconds(gt=0) = 300.0
 
 
-class Autoscaling(_Model):
+class Autoscaling(StrictModel):
     """Autoscaler policy and its parameters (cloud-run and knative ones side by side)."""
 
     policy: Literal["cloud-run", "knative", "per-request"] = "cloud-run"
@@ -178,22 +174,21 @@ class Autoscaling(_Model):
     max_failed_start_backoff: Seconds(ge=0) = 0.0
 
 
-class DailyPattern(_Model):
+class DailyPattern(StrictModel):
     """rate x (1 + amplitude*cos(2*pi*(t - peak_at)/24h))."""
 
     amplitude: Number(ge=0, le=1)
     peak_at: Seconds(ge=0, lt=86_400)
 
 
-class Traffic(_Model):
+class Traffic(StrictModel):
     """Request arrivals: a rate (constant or piecewise linear) or a replayed trace (a step function)."""
 
     arrivals: Literal["poisson", "deterministic"] = "poisson"
-    rate: Annotated[Union[float, tuple[tuple[float, float], ...], None], BeforeValidator(_rate_check),
-                    WithJsonSchema(_RATE_SCHEMA)] = 50.0
-    trace: Annotated[Union[str, None], BeforeValidator(_trace_check)] = None
+    rate: Annotated[Union[float, tuple[tuple[float, float], ...], None], BeforeValidator(rate_check),
+                    WithJsonSchema(RATE_SCHEMA)] = 50.0
+    trace: TraceType = None  # the resolved path (a str), with the points read once when it was checked
     daily_pattern: Union[DailyPattern, None] = None
-    _trace_points: tuple[tuple[float, float], ...] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -208,18 +203,16 @@ class Traffic(_Model):
             raise InputError("give either `rate` or `trace`, not both")
         if self.rate is None and self.trace is None:
             raise InputError("needs `rate` or `trace`")
-        if self.trace is not None:
-            self._trace_points = load_trace(self.trace)
         return self
 
     @property
     def trace_points(self) -> tuple[tuple[float, float], ...] | None:
         """The trace as (time s, rps) steps, or None without a trace."""
-        return self._trace_points
+        return None if self.trace is None else self.trace.points
 
 
 def _pending_timeout_check(value):
-    return "auto" if value == "auto" else _seconds_check(None, 0, None, None)(value)
+    return "auto" if value == "auto" else seconds_check(None, 0, None, None)(value)
 
 
 def _service_name(value: str) -> str:
@@ -229,10 +222,7 @@ def _service_name(value: str) -> str:
     return value
 
 
-_MIN_ABOVE_MAX = "must not exceed max_instances ({high}), got {low}"
-
-
-class Service(_Model):
+class Service(StrictModel):
     """A Cloud Run service: its revision template, autoscaling and the traffic it receives."""
 
     name: Annotated[str, AfterValidator(_service_name)]
@@ -247,7 +237,7 @@ class Service(_Model):
     idle_retention: Seconds(ge=0) = 900.0
     routing: Literal["least-loaded", "newest-first", "random"] = "least-loaded"
     pending_timeout: Annotated[Union[Literal["auto"], float], BeforeValidator(_pending_timeout_check),
-                               WithJsonSchema({"anyOf": [{"const": "auto"}, _DURATION_SCHEMA]})] = "auto"
+                               WithJsonSchema({"anyOf": [{"const": "auto"}, DURATION_SCHEMA]})] = "auto"
     request_timeout: Seconds(gt=0, le=3600) = 300.0
     service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
     cpu_per_request: Number(ge=0) = 0.25
@@ -261,7 +251,7 @@ class Service(_Model):
     @model_validator(mode="after")
     def _min_not_above_max(self):
         if self.min_instances > self.max_instances:
-            raise InputError(_MIN_ABOVE_MAX.format(high=self.max_instances, low=self.min_instances),
+            raise InputError(MIN_ABOVE_MAX.format(high=self.max_instances, low=self.min_instances),
                              "min_instances")
         return self
 
@@ -290,7 +280,7 @@ def _rfc3339(value):
     return value
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """Everything one run needs. `source_path` is the file it came from; `base_dir` resolves relative files."""
 
     name: Annotated[str, AfterValidator(_scenario_name)]
@@ -317,13 +307,10 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo):
-        if not (info.context or {}).get("cross_checked"):
-            # Imported here, not at the top: scenario_checks and scenario_errors import this module.
-            from sim.scenario_checks import _cross_problems
-            from sim.scenario_errors import _path
-            problems = _cross_problems(self.model_dump())
+        if not (info.context or {}).get("cross_checked"):  # scenario_from_dict checked the raw mapping
+            problems = cross_problems(self.model_dump())
             if problems:
-                raise InputError("; ".join(f"{_path(loc)}: {reason}" for loc, reason in problems))
+                raise InputError("; ".join(f"{path_text(loc)}: {reason}" for loc, reason in problems))
         return self
 
     # Equality and hashing look at the fields only: where a scenario was read from is not part of it.

@@ -11,8 +11,9 @@ import typing
 
 from pydantic import BaseModel
 
-from sim.scenario_faults import _FAULT_CLASSES, FAULT_KINDS
-from sim.scenario_models import Scenario
+from sim.scenario.constants import path_text
+from sim.scenario.faults import FAULT_CLASSES, FAULT_KINDS
+from sim.scenario.models import Scenario
 from sim.units import show_value
 
 
@@ -27,23 +28,11 @@ class ScenarioError(Exception):
 # ---------------------------------------------------------------------------------------------------------
 # Turning pydantic's errors into one line each.
 
-def _path(loc) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and part.startswith("["):
-            out += part
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _clean_loc(loc: tuple) -> tuple:
     """Drops the tag pydantic inserts after a fault's index (faults.0.key-disable.key -> faults[0].key)."""
     out = []
     for i, part in enumerate(loc):
-        if (i >= 2 and part in _FAULT_CLASSES and isinstance(loc[i - 1], int) and loc[i - 2] == "faults"):
+        if (i >= 2 and part in FAULT_CLASSES and isinstance(loc[i - 1], int) and loc[i - 2] == "faults"):
             continue
         out.append(part)
     return tuple(out)
@@ -55,8 +44,8 @@ def _model_at(loc: tuple):
     for part in loc:
         if isinstance(part, int):
             continue
-        if isinstance(part, str) and part in _FAULT_CLASSES:
-            model = _FAULT_CLASSES[part]
+        if isinstance(part, str) and part in FAULT_CLASSES:
+            model = FAULT_CLASSES[part]
             continue
         field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
@@ -117,7 +106,8 @@ def _reason(error: dict) -> tuple[tuple, str]:
     return (), message[:1].lower() + message[1:] + got
 
 
-def _problem_lines(source: str, errors, cross) -> list[str]:
+def problem_lines(source: str, errors, cross) -> list[str]:
+    """One line per problem: pydantic's `errors`, then the cross checks' (key path, reason) pairs."""
     lines = []
     errors = list(errors)
     for error in errors:
@@ -133,5 +123,5 @@ def _problem_lines(source: str, errors, cross) -> list[str]:
 
 
 def _line(source: str, loc: tuple, reason: str) -> str:
-    path = _path(loc)
+    path = path_text(loc)
     return f"{source}: {path}: {reason}" if path else f"{source}: {reason}"

@@ -1,0 +1,366 @@
+"""Scenario faults: what happens to keys, the EKM, KMS, quota, IAM and deployments at a time `at`.
+
+One class per kind, registered in `FAULT_CLASSES` (kind -> class). Each class says
+- how it parses (its fields, checked by pydantic) and how it is checked across the file (`cross_check`);
+- what it does to the world (`effect`): a "state" kind changes state at `at` through `apply(world)`, which
+  uses only `world.change_key_state(key, kind)`, `world.set_iam(service, granted=...)` and
+  `world.deploy(service, fault)`; a "window" kind changes nothing at a time: the model looks its windows up;
+- how it is described in charts and fault_events.csv (`colour`, `target`, `label()`, `undone_by`).
+
+`Fault` is the union the `faults` list holds, told apart by `kind`; `FAULT_KINDS` names every kind.
+`fault_windows(faults, duration)` gives the faults as windows (start, end, label) for charts.
+
+Adding a kind: write its class here and add it to `Fault`; tests/test_fault_registry.py then asks for a sample.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import Field, model_validator
+
+from sim.scenario.constants import EXTERNAL_PROTECTIONS, RETRYABLE_EKM_DOMAINS, EkmDomain
+from sim.scenario.types import DistType, Number, Seconds, StrictModel, Text
+from sim.units import InputError
+
+Problems = list[tuple[tuple, str]]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the checks across the file know when they come to the faults.
+
+def known_text(ids) -> str:
+    return ", ".join(sorted(ids)) if ids else "none defined"
+
+
+@dataclass(frozen=True)
+class CrossContext:
+    """Key ids (-> protection) and service names defined in the file; None when that part is malformed."""
+
+    keys: Mapping[str, Any] | None
+    services: Collection[str] | None
+
+    def key_problems(self, loc: tuple, key_id) -> Problems:
+        """A reference to a key id that is not defined (nothing when the id or the keys are malformed)."""
+        if isinstance(key_id, str) and self.keys is not None and key_id not in self.keys:
+            return [(loc, f"unknown key id {key_id!r} (keys: {known_text(self.keys)})")]
+        return []
+
+    def service_problems(self, loc: tuple, name) -> Problems:
+        if isinstance(name, str) and self.services is not None and name not in self.services:
+            return [(loc, f"unknown service {name!r} (services: {known_text(self.services)})")]
+        return []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The base of every kind.
+
+class FaultBase(StrictModel):
+    """A fault at time `at`. Subclasses set `kind`, the ClassVars below, and `apply` when effect is "state"."""
+
+    colour: ClassVar[str]                       # every kind names its own (charts)
+    effect: ClassVar[Literal["state", "window"]] = "window"
+    undone_by: ClassVar[tuple[str, ...]] = ()   # kinds that end this one's window (same target)
+    until_end: ClassVar[bool] = False           # without duration or undoing fault, lasts to the end of the run
+
+    at: Seconds(ge=0)
+
+    @classmethod
+    def cross_check(cls, raw: Mapping, index: int, context: CrossContext) -> Problems:
+        """Problems of this fault (the raw mapping at faults[index]) against the rest of the file."""
+        return []
+
+    @property
+    def target(self) -> str:
+        """The key or service the fault acts on ("" for none)."""
+        return str(getattr(self, "key", None) or getattr(self, "service", None) or "")
+
+    def label(self) -> str:
+        """How charts name the fault."""
+        return f"{self.kind} {self.target}".strip()
+
+    def apply(self, world):
+        """Changes the world at `at` ("state" kinds only)."""
+        raise NotImplementedError(f"{self.kind} is a window fault: the model looks it up, nothing is applied")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Key states.
+
+class KeyFault(FaultBase):
+    """A change of the key version's state."""
+
+    effect: ClassVar[Literal["state", "window"]] = "state"
+
+    kind: Literal["key-disable", "key-enable", "key-schedule-destroy", "key-restore", "key-destroy"]
+    key: Text
+
+    @classmethod
+    def cross_check(cls, raw, index, context):
+        return context.key_problems(("faults", index, "key"), raw.get("key"))
+
+    def apply(self, world):
+        return world.change_key_state(self.key, self.kind)
+
+
+class KeyDisable(KeyFault):
+    """The key version becomes DISABLED (after kms.disable_propagation); undone by key-enable."""
+
+    colour: ClassVar[str] = "tab:red"
+    undone_by: ClassVar[tuple[str, ...]] = ("key-enable",)
+    until_end: ClassVar[bool] = True
+    kind: Literal["key-disable"]
+
+
+class KeyEnable(KeyFault):
+    """A DISABLED key version becomes ENABLED again."""
+
+    colour: ClassVar[str] = "tab:olive"  # no window of its own: it ends key-disable's and key-schedule-destroy's
+    kind: Literal["key-enable"]
+
+
+class KeyScheduleDestroy(KeyFault):
+    """The key version is scheduled for destruction (DESTROYED after destroy_scheduled_duration)."""
+
+    colour: ClassVar[str] = "darkred"
+    undone_by: ClassVar[tuple[str, ...]] = ("key-enable",)
+    until_end: ClassVar[bool] = True
+    kind: Literal["key-schedule-destroy"]
+
+
+class KeyRestore(KeyFault):
+    """A key version scheduled for destruction comes back, DISABLED."""
+
+    # key-restore only brings a scheduled key back to DISABLED: it stays unusable until key-enable.
+    colour: ClassVar[str] = "tab:pink"
+    kind: Literal["key-restore"]
+
+
+class KeyDestroy(KeyFault):
+    """The key version is DESTROYED at once, for good."""
+
+    colour: ClassVar[str] = "black"
+    until_end: ClassVar[bool] = True
+    kind: Literal["key-destroy"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Windows: the EKM, KMS, quota and background load.
+
+class _EkmFault(FaultBase):
+    """An EKM fault: `key` None means every external key; a named key must be external."""
+
+    @classmethod
+    def cross_check(cls, raw, index, context):
+        loc, key_id = ("faults", index, "key"), raw.get("key")
+        problems = context.key_problems(loc, key_id)
+        keys = context.keys
+        protection = keys.get(key_id) if keys and isinstance(key_id, str) else None
+        if isinstance(protection, str) and protection not in EXTERNAL_PROTECTIONS:
+            problems.append((loc, f"key {key_id!r} has protection {protection}; {raw.get('kind')} "
+                                  "needs an external or external-vpc key"))
+        return problems
+
+    def _key_text(self) -> str:
+        return f" ({self.key})" if self.key else ""
+
+
+class EkmOutage(_EkmFault):
+    """The external key manager answers with an error domain for `duration` (key None: every external key)."""
+
+    colour: ClassVar[str] = "tab:orange"
+
+    kind: Literal["ekm-outage"]
+    duration: Seconds(gt=0)
+    error: EkmDomain
+    key: Union[Text, None] = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.error in RETRYABLE_EKM_DOMAINS
+
+    def label(self) -> str:
+        return f"ekm-outage {self.error}" + self._key_text()
+
+
+class EkmLatency(_EkmFault):
+    """The external key manager answers with another latency for `duration`."""
+
+    colour: ClassVar[str] = "gold"
+
+    kind: Literal["ekm-latency"]
+    duration: Seconds(gt=0)
+    latency: DistType
+    key: Union[Text, None] = None
+
+    def label(self) -> str:
+        spec = self.latency.to_spec()
+        parts = [f"{k} {float(spec[k]) * 1000:g} ms" for k in ("median", "p99", "mean", "value") if k in spec]
+        return "ekm-latency" + (f" ({', '.join(parts)})" if parts else "") + self._key_text()
+
+
+class KmsOutage(FaultBase):
+    """Cloud KMS itself answers UNAVAILABLE (retryable) for `duration`."""
+
+    colour: ClassVar[str] = "tab:purple"
+
+    kind: Literal["kms-outage"]
+    duration: Seconds(gt=0)
+
+
+class QuotaChange(FaultBase):
+    """New quota limits, for `duration` (None: for the rest of the run)."""
+
+    colour: ClassVar[str] = "tab:blue"
+    until_end: ClassVar[bool] = True
+
+    kind: Literal["quota-change"]
+    hsm_requests_per_minute: Union[Number(gt=0), None] = None
+    external_requests_per_minute: Union[Number(gt=0), None] = None
+    duration: Union[Seconds(gt=0), None] = None
+
+    @model_validator(mode="after")
+    def _some_quota(self):
+        if self.hsm_requests_per_minute is None and self.external_requests_per_minute is None:
+            raise InputError("needs hsm_requests_per_minute or external_requests_per_minute (or both)")
+        return self
+
+    def label(self) -> str:
+        parts = [f"{name.split('_')[0]} {value:g}/min" for name, value in
+                 (("hsm_requests_per_minute", self.hsm_requests_per_minute),
+                  ("external_requests_per_minute", self.external_requests_per_minute)) if value is not None]
+        return "quota-change " + ", ".join(parts)
+
+
+class KmsBackgroundLoad(FaultBase):
+    """Extra Poisson consumers of the same KMS quota for `duration`."""
+
+    colour: ClassVar[str] = "tab:cyan"
+
+    kind: Literal["kms-background-load"]
+    duration: Seconds(gt=0)
+    rps: Number(ge=0)
+
+    def label(self) -> str:
+        return f"kms-background-load +{self.rps:g}/s"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# IAM and deployments.
+
+class IamFault(FaultBase):
+    """The service agent loses (revoke) or regains (grant) the encrypter/decrypter role."""
+
+    effect: ClassVar[Literal["state", "window"]] = "state"
+
+    kind: Literal["iam-revoke", "iam-grant"]
+    service: Text
+
+    @classmethod
+    def cross_check(cls, raw, index, context):
+        return context.service_problems(("faults", index, "service"), raw.get("service"))
+
+    def apply(self, world):
+        return world.set_iam(self.service, granted=self.kind == "iam-grant")
+
+
+class IamRevoke(IamFault):
+    """The service agent loses the encrypter/decrypter role; undone by iam-grant."""
+
+    colour: ClassVar[str] = "tab:brown"
+    undone_by: ClassVar[tuple[str, ...]] = ("iam-grant",)
+    until_end: ClassVar[bool] = True
+    kind: Literal["iam-revoke"]
+
+
+class IamGrant(IamFault):
+    """The service agent regains the encrypter/decrypter role."""
+
+    colour: ClassVar[str] = "tab:gray"  # no window of its own: it ends iam-revoke's
+    kind: Literal["iam-grant"]
+
+
+class DeployFault(FaultBase):
+    """A new revision of `service`. encryption_key omitted: keep the current key; null: Google-managed."""
+
+    colour: ClassVar[str] = "tab:green"
+    effect: ClassVar[Literal["state", "window"]] = "state"
+
+    kind: Literal["deploy"]
+    service: Text
+    encryption_key: Union[Text, None] = None
+
+    @property
+    def keep_current_key(self) -> bool:
+        """True when the fault does not say which key the new revision uses."""
+        return "encryption_key" not in self.model_fields_set
+
+    @classmethod
+    def cross_check(cls, raw, index, context):
+        return (context.key_problems(("faults", index, "encryption_key"), raw.get("encryption_key"))
+                + context.service_problems(("faults", index, "service"), raw.get("service")))
+
+    def label(self) -> str:
+        key = "same key" if self.keep_current_key else (self.encryption_key or "Google-managed")
+        return f"deploy {self.service} ({key})"
+
+    def apply(self, world):
+        return world.deploy(self.service, self)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The registry.
+
+Fault = Annotated[
+    Union[KeyDisable, KeyEnable, KeyScheduleDestroy, KeyRestore, KeyDestroy, EkmOutage, EkmLatency, KmsOutage,
+          QuotaChange, KmsBackgroundLoad, IamRevoke, IamGrant, DeployFault],
+    Field(discriminator="kind")]
+FAULT_CLASSES: dict[str, type[FaultBase]] = {
+    kind: cls for cls in typing.get_args(typing.get_args(Fault)[0])
+    for kind in typing.get_args(cls.model_fields["kind"].annotation)}
+FAULT_KINDS = tuple(FAULT_CLASSES)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Faults as windows, for charts.
+
+@dataclass(frozen=True)
+class FaultWindow:
+    number: int
+    kind: str
+    target: str
+    start: float
+    end: float | None          # None: an instant (deploy, or a fault that had no effect)
+    label: str
+    colour: str
+
+
+def fault_windows(faults: Sequence[FaultBase], duration: float,
+                  not_applied: Collection[tuple[float, str, str]] = ()) -> list[FaultWindow]:
+    """The faults (in time order, as a Scenario holds them) as windows: durations, or state changes until
+    the fault that undoes them (same target) or the end of the run. Undoing kinds are no window of their
+    own. `not_applied` holds (time s, kind, target) of the faults that had no effect (fault_events.csv)."""
+    closing = {kind for cls in FAULT_CLASSES.values() for kind in cls.undone_by}
+    skipped = {(round(float(t), 6), str(kind), str(target)) for t, kind, target in not_applied}
+    out: list[FaultWindow] = []
+    for i, f in enumerate(faults):
+        if f.kind in closing:
+            continue  # drawn as the end of the window it closes
+        label, end = f.label(), None
+        if (round(f.at, 6), f.kind, f.target) in skipped:
+            label += " (no effect)"
+        elif getattr(f, "duration", None) is not None:
+            end = f.at + f.duration
+        elif f.until_end:
+            end = duration
+            for g in faults[i + 1:]:
+                if g.kind in f.undone_by and g.target == f.target and g.at >= f.at:
+                    end = g.at
+                    label += f" until {g.kind}"
+                    break
+        out.append(FaultWindow(len(out) + 1, f.kind, f.target, f.at, None if end is None else min(end, duration),
+                               label, f.colour))
+    return out
