@@ -23,7 +23,7 @@ def check_registered(faults) -> None:
 
 
 def start_fault_processes(world) -> None:
-    faults = _registered(world.scenario.faults)
+    faults = world.scenario.faults
     check_registered(faults)
     for fault in faults:
         if fault.effect == "state":
@@ -40,25 +40,3 @@ def _apply_at(world, fault):
     else:
         world.log_fault(FaultEvent(env.now, fault.kind, fault.target, bool(outcome)))
 
-
-# TEMPORARY, until the fault classes carry effect/target/apply (the registry branch): the same dispatch.
-_KEY_KINDS = {"key-disable", "key-enable", "key-schedule-destroy", "key-restore", "key-destroy"}
-
-
-class _Legacy:
-    def __init__(self, f):
-        self.f, self.kind, self.at = f, f.kind, f.at
-        self.effect = "state" if f.kind in _KEY_KINDS | {"iam-revoke", "iam-grant", "deploy"} else "window"
-        self.target = getattr(f, "key", None) or getattr(f, "service", None) or ""
-
-    def apply(self, world):
-        f = self.f
-        if f.kind in _KEY_KINDS:
-            return world.change_key_state(f.key, f.kind)
-        if f.kind in ("iam-revoke", "iam-grant"):
-            return world.set_iam(f.service, granted=f.kind == "iam-grant")
-        return world.deploy(f.service, f)
-
-
-def _registered(faults):
-    return [f if hasattr(f, "effect") else _Legacy(f) for f in faults]
