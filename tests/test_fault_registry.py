@@ -1,8 +1,8 @@
 """The fault registry: every kind in FAULT_CLASSES parses, is described and says what it does.
 
 A new kind must get a sample in SAMPLES (the first test fails otherwise), and then passes the same walk.
-TODO(after the plots/model branches merge): extend the walk in this file (tests/test_fault_registry.py) to
-run each sample through the model (World calls `apply` of "state" kinds) and draw it in the charts.
+The walk ends with a run: each sample must change what happens in a small scenario (against the same
+scenario without it, on the same random streams), so a kind the model does not handle fails here.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from matplotlib.colors import is_color_like
 from sim.scenario import (
     FAULT_CLASSES, FAULT_KINDS, CrossContext, FaultBase, ScenarioError, fault_windows, scenario_from_dict,
 )
-from conftest import KEY_NAME, make_scenario
+from conftest import KEY_NAME, base_service, make_scenario
 
 EXTERNAL_KEY = {"id": "x", "name": KEY_NAME.replace("/images", "/external"), "protection": "external"}
 
@@ -128,3 +128,36 @@ def test_every_sample_gives_a_window_unless_it_closes_one():
     closing = {k for c in FAULT_CLASSES.values() for k in c.undone_by}
     assert [w.kind for w in windows] == [k for k in FAULT_KINDS if k not in closing]
     assert all(w.colour == FAULT_CLASSES[w.kind].colour and w.label for w in windows)
+
+
+# Faults a sample needs before it can have an effect (an enable needs a disabled key, ...).
+PRELUDE = {
+    "key-enable": [{"at": "5s", "kind": "key-disable", "key": "k"}],
+    "key-restore": [{"at": "5s", "kind": "key-schedule-destroy", "key": "k"}],
+    "iam-grant": [{"at": "5s", "kind": "iam-revoke", "service": "svc"}],
+}
+
+
+def busy_scenario(faults: list) -> dict:
+    """Two services, on the HSM key k and the external key x, starting and checking keys all along."""
+    busy = {"traffic": {"rate": [[0, 1], [60, 12]]}, "idle_retention": "3s",
+            "key_operations": {"validation_interval": "2s"}}
+    services = [base_service(name="svc", encryption_key="k", **busy),
+                base_service(name="ext", encryption_key="x", **busy)]
+    keys = make_scenario()["keys"] + [EXTERNAL_KEY]
+    return make_scenario(services=services, keys=keys, faults=faults, duration="60s")
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_CLASSES))
+def test_each_kind_changes_what_happens_in_a_run(kind):
+    from sim.runner import run
+
+    prelude = PRELUDE.get(kind, [])
+    with_fault = run(scenario_from_dict(busy_scenario(prelude + [SAMPLES[kind]])), baseline=False)
+    without = run(scenario_from_dict(busy_scenario(prelude)), baseline=False)
+    a, b = with_fault.outputs[0], without.outputs[0]
+    assert (with_fault.summary["runs"], a.audit, a.kms_usage) != (without.summary["runs"], b.audit, b.kms_usage), \
+        f"{kind} changed nothing in the run"
+    if FAULT_CLASSES[kind].effect == "state":
+        applied = [e for e in with_fault.outputs[0].fault_log if e.kind == kind]
+        assert applied and all(e.applied for e in applied), with_fault.outputs[0].fault_log
