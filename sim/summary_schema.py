@@ -54,7 +54,7 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
     "deploys.succeeded": ("deploys", "deploys that created a serving revision"),
     "deploys.failed": ("deploys", "deploys that failed (key unusable)"),
     "pending_timeout_s": ("s", "the pending timeout in force (a setting, resolved from auto)"),
-    "capacity_loss.ready_instance_s": ("instance·s", "ready instance-seconds below the fault-free twin (null: no twin)"),
+    "capacity_loss.ready_instance_s": ("instance·s", "ready instance-seconds below the twin (null: no twin)"),
     "capacity_loss.extra_failed_requests": ("requests", "failed requests minus the twin's (null: no twin)"),
     "capacity_loss.extra_cold_start_p99_s": ("s", "cold-start p99 minus the twin's (null: no twin or no starts)"),
 }

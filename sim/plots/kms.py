@@ -48,8 +48,8 @@ def kms_figure(folder) -> Figure:
                 for k in per:
                     per[k][int(r["second"])] += r[k] or 0
         rpm = _quota_rpm(quotas.get(pool, []), seconds)
-        _kms_panel(axes[row, 0], tx, seconds, per, None if rpm is None else rpm / 60.0, 1, f"{pool}: operations per second", "/s",
-                   windows)
+        per_second = None if rpm is None else rpm / 60.0
+        _kms_panel(axes[row, 0], tx, seconds, per, per_second, 1, f"{pool}: operations per second", "/s", windows)
         _kms_panel(axes[row, 1], tx, seconds, per, rpm, 60, f"{pool}: operations per minute", "/min", windows)
     return fig
 
