@@ -32,6 +32,9 @@ INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at
                     "key_operations_s", "container_start_s", "app_init_s")
 KMS_USAGE_COLUMNS = ("pool", "second", "starts", "validation", "deploy", "background", "resource_exhausted",
                      "quota_per_second")
+QUOTA_IN_FORCE_COLUMNS = ("pool", "level", "enforcement", "start_s", "end_s", "requests_per_minute",
+                          "admitted_per_window", "window_s")
+FAULT_WINDOW_COLUMNS = ("number", "kind", "target", "start_s", "end_s", "label")
 assert set(TIMESERIES_COLUMNS[2:]) == set(COUNTERS) | set(LEVELS)
 
 
@@ -139,6 +142,8 @@ def _write_all(result, d: Path) -> None:
     write_csv(d / "kms_usage.csv", KMS_USAGE_COLUMNS, out0.kms_usage)
     write_csv(d / "fault_events.csv", ("time_s", "kind", "target", "applied"),
               ({"time_s": t, "kind": k, "target": target, "applied": int(ok)} for t, k, target, ok in out0.fault_log))
+    write_csv(d / "fault_windows.csv", FAULT_WINDOW_COLUMNS, out0.fault_windows)
+    write_csv(d / "quota_in_force.csv", QUOTA_IN_FORCE_COLUMNS, out0.quota_in_force)
     clock = Clock(sc.start_time)
     agent, region, project = sc.project.service_agent, sc.project.region, sc.project.id
     with open(d / "kms_audit.jsonl", "w") as f:
@@ -162,8 +167,10 @@ def read_summary(folder: str | Path) -> dict:
     return json.loads((Path(folder) / "summary.json").read_text())
 
 
-def read_csv(path: str | Path) -> list[dict]:
-    """Rows as dicts, numbers parsed (empty cells become None)."""
+def read_csv(path: str | Path, missing_ok: bool = False) -> list[dict]:
+    """Rows as dicts, numbers parsed (empty cells become None); [] for a missing file when missing_ok."""
+    if missing_ok and not Path(path).exists():
+        return []
     def parse(v: str):
         if v == "":
             return None

@@ -14,6 +14,7 @@ from .metrics import aggregate_runs
 from .model.summary import run_summary
 from .model.world import RunOutput, World
 from .scenario import Scenario, scenario_from_dict, with_updates
+from .summary_schema import failed_requests
 
 
 @dataclass
@@ -46,11 +47,6 @@ def step_gap_area(base: list, run: list, start: float, end: float) -> float:
     return area
 
 
-def _failed(s: dict) -> int:
-    r = s["requests"]
-    return r["failed_429"] + r["failed_504"] + r["failed_shutdown"]
-
-
 def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
     """Each service's `capacity_loss` section against its fault-free twin."""
     sections = {}
@@ -60,7 +56,7 @@ def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
         sections[name] = {
             "ready_instance_s": step_gap_area(base.ready_steps[name], run.ready_steps[name], sc.warmup,
                                               sc.duration),
-            "extra_failed_requests": _failed(s) - _failed(b),
+            "extra_failed_requests": failed_requests(s["requests"]) - failed_requests(b["requests"]),
             "extra_cold_start_p99_s": None if p99 is None or p99_base is None else p99 - p99_base,
         }
     return sections

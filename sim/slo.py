@@ -3,7 +3,7 @@
 An SLO is `PATH OP NUMBER`: a dotted path into one service's run summary
 (summary["runs"][i]["services"][name]), one of <=, <, >=, >, and a number, e.g.
 `cold_starts.latency_s.p99<=20` or `instance_starts_failed.quota_exceeded<=0`. It must hold for every
-service.
+service. `check_known` checks the path against the declared metrics of sim/summary_schema.py.
 
 "Met with confidence c": for every service, the one-sided c upper bound (for < and <=; lower bound for >
 and >=) of the metric's mean across replications meets the threshold (Student t). An SLO `<= 0` or `< 0`
@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from .summary_schema import service_template
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 _SLO_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
@@ -53,7 +55,8 @@ class Slo:
         return f"{'.'.join(self.path)}{self.op}{self.threshold:g}"
 
 
-def parse_slo(text: str) -> Slo:
+def parse_slo(text: str, known: bool = False) -> Slo:
+    """The SLO of `text`; with known=True its path must be a declared summary metric (check_known)."""
     m = _SLO_RE.match(text or "")
     if not m:
         raise SloError(f"--slo {text!r}: expected METRIC OP NUMBER with OP one of <=, <, >=, >, e.g. {EXAMPLE}")
@@ -64,7 +67,10 @@ def parse_slo(text: str) -> Slo:
         raise SloError(f"--slo {text!r}: {number!r} is not a number") from None
     if not math.isfinite(threshold):
         raise SloError(f"--slo {text!r}: the threshold must be a finite number, got {number}")
-    return Slo(text.strip(), tuple(path.split(".")), op, threshold)
+    slo = Slo(text.strip(), tuple(path.split(".")), op, threshold)
+    if known:
+        check_known(slo)
+    return slo
 
 
 def check_path(slo: Slo, service_summary: dict) -> None:
@@ -85,6 +91,11 @@ def check_path(slo: Slo, service_summary: dict) -> None:
                        f"add one of: {', '.join(node)}")
     if node is not None and (isinstance(node, bool) or not isinstance(node, (int, float))):
         raise SloError(f"--slo {slo.text!r}: {'.'.join(walked)} is not a number")
+
+
+def check_known(slo: Slo) -> None:
+    """Raise SloError unless the SLO's path is a metric of the declared summary schema (sim.summary_schema)."""
+    check_path(slo, service_template())
 
 
 def metric(service_summary: dict, path: tuple[str, ...]):

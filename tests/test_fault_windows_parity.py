@@ -1,5 +1,5 @@
-"""Parity: sim.scenario.fault_windows (pure, from a Scenario's faults) against sim.plots.fault_windows (from a
-results folder). Delete this file when sim.plots uses sim.scenario.fault_windows instead of its own copy."""
+"""Round trip: the registry's fault windows (sim.scenario.fault_windows, from a Scenario's faults) are what
+the charts read back from a results folder's fault_windows.csv (sim.plots.fault_windows)."""
 from __future__ import annotations
 
 import pytest

@@ -1,7 +1,6 @@
 """Quota solver: SLO parsing and its errors, the CLI's refusals, and the search on a tiny burst scenario."""
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
@@ -81,10 +80,8 @@ def test_confidence_bounds_and_every_replication_rule():
 
 # -- the command line ---------------------------------------------------------------------------------------
 def _main(argv) -> int:
-    parser = argparse.ArgumentParser()
-    quota.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["quota", *argv])
-    return quota.main(args)
+    from sim.cli import main
+    return main(["quota", *argv])
 
 
 def _write(tmp_path, data, name="s.yaml"):

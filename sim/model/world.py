@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from .. import rng as rngs
+from .chart_data import fault_window_rows, quota_in_force_rows
 from .faults import start_fault_processes
 from .keys import KeyState, KeyVersion
 from .kms import Kms, KmsStats
@@ -36,6 +37,8 @@ class RunOutput:
     instances: list = field(default_factory=list)
     kms_usage: list = field(default_factory=list)
     fault_log: list = field(default_factory=list)
+    fault_windows: list = field(default_factory=list)    # fault_windows.csv rows
+    quota_in_force: list = field(default_factory=list)   # quota_in_force.csv rows
 
 
 class World:
@@ -133,6 +136,8 @@ class World:
             out.instances = [inst.row(name) for name, inst in self.instance_rows]
             out.kms_usage = self._kms_usage()
             out.fault_log = self.fault_log
+            out.fault_windows = fault_window_rows(sc, self.fault_log)
+            out.quota_in_force = quota_in_force_rows(self)
         return out
 
     def _kms_usage(self) -> list[dict]:

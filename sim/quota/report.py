@@ -4,7 +4,7 @@ from __future__ import annotations
 LEVEL_NAMES = {"hsm": "HSM", "external": "external (Cloud EKM)"}
 
 
-def _n(x, digits: int = 3) -> str:
+def fmt_number(x, digits: int = 3) -> str:
     if x is None:
         return "–"
     if isinstance(x, float) and not x.is_integer():
@@ -26,8 +26,8 @@ def _evidence_line(q: dict, lv: dict) -> str:
     parts = []
     for r in lv["metrics"]:
         bound = "upper" if "<" in r["slo"] else "lower"
-        parts.append(f"{r['service']} `{r['slo']}`: mean {_n(r['mean'])}, one-sided {q['confidence']:.0%} "
-                     f"{bound} bound {_n(r['bound'])} → {'met' if r['met'] else '**not met**'}")
+        parts.append(f"{r['service']} `{r['slo']}`: mean {fmt_number(r['mean'])}, one-sided {q['confidence']:.0%} "
+                     f"{bound} bound {fmt_number(r['bound'])} → {'met' if r['met'] else '**not met**'}")
     return "; ".join(parts)
 
 
@@ -37,16 +37,16 @@ def _demand_section(q: dict) -> list[str]:
     per_start = f"{dec[0]} decrypts per start" if len(dec) == 1 else "decrypts per start " + "/".join(map(str, dec))
     lines = ["## Peak demand (closed form)", "",
              f"With no quota limit, the services and the other consumers of the same quota request at peak "
-             f"**{_n(d['peak_per_second_mean'])} operations per second** (mean over replications; largest "
-             f"{_n(d['peak_per_second_max'])}) and **{_n(d['peak_per_minute_mean'])} per minute** (largest "
-             f"{_n(d['peak_per_minute_max'])}). Quota is enforced {enforcement}, so the peak demand in requests "
+             f"**{fmt_number(d['peak_per_second_mean'])} operations per second** (mean over replications; largest "
+             f"{fmt_number(d['peak_per_second_max'])}) and **{fmt_number(d['peak_per_minute_mean'])} per minute** (largest "
+             f"{fmt_number(d['peak_per_minute_max'])}). Quota is enforced {enforcement}, so the peak demand in requests "
              f"per minute is **{q['lower_bound_requests_per_minute']:,}/min**"
              + (" (peak per second × 60)." if enforcement == "per-second" else " (peak per minute)."), "",
              f"Where the peak comes from (replication 0; {per_start}):", "",
              "| window | instance-start decrypts | ≈ instance starts | validation checks | deploys | "
              "background | total |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name, p in (("peak second", d["peak_second_replication0"]), ("peak minute", d["peak_minute_replication0"])):
-        starts = _n(p["starts"] / dec[0]) if len(dec) == 1 and dec[0] else "–"
+        starts = fmt_number(p["starts"] / dec[0]) if len(dec) == 1 and dec[0] else "–"
         at = "" if p.get("at_s") is None else f" (t = {p['at_s']:,.0f} s)"
         lines.append(f"| {name}{at} | {p['starts']:,} | {starts} | {p['validation']:,} | {p['deploy']:,} | "
                      f"{p['background']:,} | {p['total']:,} |")
@@ -74,8 +74,8 @@ def _table(q: dict) -> list[str]:
             low = r["low"]
             if low is not None and all(v is None or v >= 0 for v in r["values"]):
                 low = max(low, 0.0)        # a count or a duration: its bound stops at zero
-            cells.append(f"{_n(r['mean'])} [{_n(low)}, {_n(r['high'])}]")
-        cells.append(_n(lv["kms"]["resource_exhausted_mean"]))
+            cells.append(f"{fmt_number(r['mean'])} [{fmt_number(low)}, {fmt_number(r['high'])}]")
+        cells.append(fmt_number(lv["kms"]["resource_exhausted_mean"]))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -105,8 +105,8 @@ def report_markdown(q: dict) -> str:
         lv = _level(q, rpm)
         if lv is not None:
             lines.append(f"- **{name} ({_rate(rpm, q['enforcement'])})**: SLOs "
-                         f"{'met' if lv['met'] else '**not met**'}, {_n(lv['kms']['resource_exhausted_mean'])} "
-                         f"RESOURCE_EXHAUSTED and {_n(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
+                         f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['resource_exhausted_mean'])} "
+                         f"RESOURCE_EXHAUSTED and {fmt_number(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
                          f"starts failed on quota per run (means). {_evidence_line(q, lv)}.")
     lines += ["", "Every quota level the solver ran (bounds are one-sided "
               f"{q['confidence']:.0%} bounds of the mean over replications; `<= 0` objectives must hold in "

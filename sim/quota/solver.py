@@ -1,35 +1,13 @@
-"""Quota solver: the smallest Cloud KMS quota that meets service-level objectives with stated confidence.
-
-    python -m sim quota SCENARIO --slo EXPR [--slo EXPR ...] [--confidence 0.95] [--replications N]
-                                 [--out DIR] [--workers N] [--protection hsm|external]
-
-The quota varied is the requests per minute of the protection level the scenario's keys use (hsm ->
-kms.quota.hsm_requests_per_minute; external and external-vpc -> kms.quota.external_requests_per_minute).
-Every level runs the same replications (same seed, same replication indices), so levels are compared on
-common random numbers. The search:
-
-1. an unconstrained run (quota 1e9/min) gives the peak demand per enforcement window; converted to
-   requests per minute it is the closed-form figure reported next to the answer. At or above the largest
-   peak of any replication no request is ever refused, so the runs equal the unconstrained ones: if the
-   SLOs fail even there, no quota helps and the solver says so.
-2. the current quota and the peak demand are tried; then levels are doubled (or halved) until one meets
-   the SLOs and one does not, and bisected to ~3% (whole requests per second under per-second enforcement);
-3. the answer is rounded up to a tidy number and checked; 80% of it is also run, as evidence.
-
-Writes quota.json, quota_report.md and quota_curve.png into --out (default results/<name>-quota/),
-atomically.
-"""
+"""The search: the smallest quota level meeting the SLOs on paired replications (see the package docstring)."""
 from __future__ import annotations
 
-import json
 import math
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .quota_report import _n as _fmt
-from .slo import Slo, SloError, assess, check_path, parse_slo
+from ..slo import Slo, assess, check_known, parse_slo
+from .demand import demand_breakdown, kms_figures
+from .report import fmt_number as _fmt
 
 UNLIMITED_RPM = 1e9
 RESOLUTION = 0.03            # stop bisecting when the bracket is within 3% of its top
@@ -142,23 +120,6 @@ class QuotaResult:
         }
 
 
-def _kms_figures(summary: dict, level: str) -> dict:
-    runs = summary["runs"]
-    n = len(runs)
-    def mean(get):
-        return sum(get(r) for r in runs) / n
-    pools = lambda r: [p for name, p in r["kms"].get("quota_pools", {}).items() if name.endswith("/" + level)]
-    return {
-        "resource_exhausted_mean": mean(lambda r: r["kms"]["resource_exhausted"]),
-        "starts_failed_quota_exceeded_mean": mean(
-            lambda r: sum(s["instance_starts_failed"]["quota_exceeded"] for s in r["services"].values())),
-        "peak_admitted_per_second_mean": mean(lambda r: max((p["peak_admitted_per_second"] for p in pools(r)),
-                                                            default=0)),
-        "peak_admitted_per_minute_mean": mean(lambda r: max((p["peak_admitted_per_minute"] for p in pools(r)),
-                                                            default=0)),
-    }
-
-
 class Solver:
     def __init__(self, scenario, slos: list[Slo], *, confidence: float = 0.95, replications: int = 5,
                  workers: int = 1, protection: str | None = None, progress=None):
@@ -179,11 +140,12 @@ class Solver:
         self.baseline = any(s.path[0] == "capacity_loss" for s in self.slos)
         self.progress = progress or (lambda text: None)
         self.levels: dict[float, Level] = {}
-        check_slo_paths(scenario, self.slos)
+        for slo in self.slos:
+            check_known(slo)          # against the declared summary schema (sim.summary_schema)
 
     def _run(self, rpm: float):
-        from .runner import run
-        from .scenario import with_updates
+        from ..runner import run
+        from ..scenario import with_updates
         return run(with_updates(self.scenario, {self.field: rpm}), replications=self.replications,
                    workers=self.workers, baseline=self.baseline)
 
@@ -193,7 +155,7 @@ class Solver:
         t0 = time.perf_counter()
         result = self._run(rpm)
         met, rows = assess(self.slos, result.summary, self.confidence)
-        level = Level(rpm, met, rows, _kms_figures(result.summary, self.level), time.perf_counter() - t0)
+        level = Level(rpm, met, rows, kms_figures(result.summary, self.level), time.perf_counter() - t0)
         self.levels[rpm] = level
         self.progress(f"  {rpm:>12,.0f}/min: {'meets' if met else 'fails'} the SLOs  ({level.seconds:.1f} s)")
         return level
@@ -203,7 +165,7 @@ class Solver:
         t0 = time.perf_counter()
         result = self._run(UNLIMITED_RPM)
         met, rows = assess(self.slos, result.summary, self.confidence)
-        unconstrained = Level(UNLIMITED_RPM, met, rows, _kms_figures(result.summary, self.level),
+        unconstrained = Level(UNLIMITED_RPM, met, rows, kms_figures(result.summary, self.level),
                               time.perf_counter() - t0)
         self.progress(f"  {'unlimited':>12}: {'meets' if met else 'fails'} the SLOs  ({unconstrained.seconds:.1f} s)")
         return unconstrained, demand_breakdown(result, self.level, self.scenario)
@@ -300,119 +262,6 @@ class Solver:
         return notes
 
 
-def check_slo_paths(scenario, slos: list[Slo]) -> None:
-    """Raise SloError for a path that is not a number in a service's run summary (a 1-second dry run)."""
-    from .runner import run
-    from .scenario import with_updates
-    probe = with_updates(scenario, {"duration": min(scenario.duration, 1.0), "warmup": 0, "faults": []})
-    services = run(probe, replications=1, baseline=False).summary["runs"][0]["services"]
-    template = next(iter(services.values()))
-    for slo in slos:
-        check_path(slo, template)
-
-
-def demand_breakdown(result, level: str, scenario) -> dict:
-    """Peak operations per second and per minute of the quota pools of `level` in an unconstrained run."""
-    runs = result.summary["runs"]
-    def peaks(key):
-        return [max((p[key] for name, p in r["kms"].get("quota_pools", {}).items() if name.endswith("/" + level)),
-                    default=0) for r in runs]
-    per_s, per_m = peaks("peak_admitted_per_second"), peaks("peak_admitted_per_minute")
-    rows = [r for r in result.outputs[0].kms_usage if str(r["pool"]).endswith("/" + level)]
-    cats = ("starts", "validation", "deploy", "background")
-    def at_peak(groups: dict) -> dict:
-        if not groups:
-            return {c: 0 for c in cats} | {"total": 0, "at_s": None}
-        at, counts = max(groups.items(), key=lambda kv: (sum(kv[1][c] for c in cats), -kv[0][1]))
-        return {c: counts[c] for c in cats} | {"total": sum(counts[c] for c in cats), "at_s": at[1], "pool": at[0]}
-    by_second, by_minute = {}, {}
-    for r in rows:
-        for groups, key in ((by_second, (r["pool"], r["second"])), (by_minute, (r["pool"], r["second"] // 60 * 60))):
-            g = groups.setdefault(key, {c: 0 for c in cats})
-            for c in cats:
-                g[c] += r[c] or 0
-    decrypts = sorted({s.key_operations.decrypts_per_start for s in scenario.services if s.encryption_key})
-    return {"peak_per_second_mean": sum(per_s) / len(per_s), "peak_per_second_max": max(per_s),
-            "peak_per_minute_mean": sum(per_m) / len(per_m), "peak_per_minute_max": max(per_m),
-            "peak_per_second_by_replication": per_s, "peak_per_minute_by_replication": per_m,
-            "decrypts_per_start": decrypts,
-            "peak_second_replication0": at_peak(by_second), "peak_minute_replication0": at_peak(by_minute)}
-
-
 def solve(scenario, slos, **kw) -> QuotaResult:
     """Python API: `solve(load_scenario(path), ["instance_starts_failed.quota_exceeded<=0"], replications=5)`."""
     return Solver(scenario, [s if isinstance(s, Slo) else parse_slo(s) for s in slos], **kw).solve()
-
-
-# -- writing ------------------------------------------------------------------------------------------------
-def write_quota(result: QuotaResult, out_dir) -> Path:
-    """quota.json, quota_report.md and quota_curve.png, written to a temporary folder and moved into place."""
-    from .plots import quota_curve_figure, save
-    from .quota_report import report_markdown
-    from .results import atomic_folder
-    with atomic_folder(out_dir) as tmp:
-        (tmp / "quota.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
-        (tmp / "quota_report.md").write_text(report_markdown(result.to_json()))
-        save(quota_curve_figure(tmp), tmp / "quota_curve.png")
-    return Path(out_dir).resolve()
-
-
-# -- command line -------------------------------------------------------------------------------------------
-def _positive_int(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("file", metavar="SCENARIO", help="scenario YAML file")
-    p.add_argument("--slo", action="append", required=True, metavar="EXPR",
-                   help="e.g. 'cold_starts.latency_s.p99<=20' (a path into a service's run summary, <=, <, >= "
-                        "or >, a number); repeat for several; each must hold for every service")
-    p.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
-    p.add_argument("--replications", type=_positive_int, default=5, metavar="N", help="paired replications per level (5)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-quota)")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
-    p.add_argument("--protection", choices=("hsm", "external"),
-                   help="which quota to solve for when the services use both HSM and external keys")
-    p.set_defaults(handler=main)
-
-
-def main(args) -> int:
-    from .results import OutputFolderError, check_output_folder
-    from .scenario import ScenarioError, load_scenario
-    try:
-        slos = [parse_slo(text) for text in args.slo]
-        scenario = load_scenario(args.file)
-        solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
-                        workers=max(1, args.workers or 1), protection=args.protection,
-                        progress=lambda text: print(text, file=sys.stderr, flush=True))
-        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
-    except ScenarioError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        return 2
-    except (SloError, QuotaError, OutputFolderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"solving the {solver.level} quota of {scenario.name} ({solver.replications} replications per level, "
-          f"confidence {solver.confidence:g})", file=sys.stderr)
-    try:
-        result = solver.solve()
-    except QuotaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    write_quota(result, out)
-    at_80 = result.at_80_percent
-    check = "" if at_80 is None else \
-        f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
-    print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
-          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check})")
-    print(f"results: {out}")
-    return 0

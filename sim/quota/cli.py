@@ -1,0 +1,41 @@
+"""`sim quota`: what the command does (its arguments are defined in sim/cli.py)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..slo import SloError, parse_slo
+from .files import write_quota
+from .solver import QuotaError, Solver
+
+def main(args) -> int:
+    from ..results import OutputFolderError, check_output_folder
+    from ..scenario import ScenarioError, load_scenario
+    try:
+        slos = [parse_slo(text, known=True) for text in args.slo]
+        scenario = load_scenario(args.file)
+        solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
+                        workers=max(1, args.workers or 1), protection=args.protection,
+                        progress=lambda text: print(text, file=sys.stderr, flush=True))
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
+    except ScenarioError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except (SloError, QuotaError, OutputFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"solving the {solver.level} quota of {scenario.name} ({solver.replications} replications per level, "
+          f"confidence {solver.confidence:g})", file=sys.stderr)
+    try:
+        result = solver.solve()
+    except QuotaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_quota(result, out)
+    at_80 = result.at_80_percent
+    check = "" if at_80 is None else \
+        f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
+    print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
+          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check})")
+    print(f"results: {out}")
+    return 0

@@ -1,0 +1,117 @@
+"""The metrics of a run summary, declared: every per-service path, with its unit and meaning.
+
+summary.json holds, per replication, `runs[i]["services"][name]` (the paths of SERVICE_METRICS) and
+`runs[i]["kms"]["quota_pools"][pool]` (POOL_METRICS). SLOs (`sim quota --slo`, sim.slo) name service paths;
+they are checked against this declaration, not against a run. tests/test_summary_schema.py checks that a
+real run's summary has exactly these paths, so the declaration cannot drift from the recorder.
+
+A leaf module: no simpy, scipy or matplotlib.
+"""
+from __future__ import annotations
+
+# path -> (unit, meaning). Figures exclude the warmup unless said otherwise; percentiles are null when empty.
+SERVICE_METRICS: dict[str, tuple[str, str]] = {
+    "requests.arrived": ("requests", "requests that arrived after the warmup"),
+    "requests.served": ("requests", "requests answered successfully"),
+    "requests.failed_429": ("requests", "requests failed with 429 (no instance within the pending timeout)"),
+    "requests.failed_504": ("requests", "requests failed with 504 (request timeout on an instance)"),
+    "requests.failed_shutdown": ("requests", "requests failed because their instance was shut down"),
+    "requests.in_flight_at_end": ("requests", "requests pending or being served at the end of the run"),
+    "requests.throughput_per_s": ("requests/s", "requests served per second"),
+    "requests.mean_in_system": ("requests", "time-average of requests in flight plus pending"),
+    "latency_s.mean": ("s", "mean request latency, arrival to answer"),
+    "latency_s.p50": ("s", "median request latency"),
+    "latency_s.p95": ("s", "95th percentile of request latency"),
+    "latency_s.p99": ("s", "99th percentile of request latency"),
+    "pending_s.mean": ("s", "mean time a request waits for a slot"),
+    "pending_s.p50": ("s", "median time a request waits for a slot"),
+    "pending_s.p95": ("s", "95th percentile of the time a request waits for a slot"),
+    "pending_s.p99": ("s", "99th percentile of the time a request waits for a slot"),
+    "cold_starts.count": ("starts", "instance starts that became ready"),
+    "cold_starts.latency_s.mean": ("s", "mean cold start, start requested to ready"),
+    "cold_starts.latency_s.p50": ("s", "median cold start"),
+    "cold_starts.latency_s.p95": ("s", "95th percentile of cold starts"),
+    "cold_starts.latency_s.p99": ("s", "99th percentile of cold starts"),
+    "cold_starts.latency_s.max": ("s", "longest cold start"),
+    "cold_starts.kms_wait_s.mean": ("s", "mean time a start spends on key operations (incl. retries)"),
+    "cold_starts.kms_wait_s.p50": ("s", "median time a start spends on key operations"),
+    "cold_starts.kms_wait_s.p95": ("s", "95th percentile of the time a start spends on key operations"),
+    "cold_starts.kms_wait_s.p99": ("s", "99th percentile of the time a start spends on key operations"),
+    "cold_starts.kms_wait_s.max": ("s", "longest time a start spent on key operations"),
+    "instance_starts_failed.key_disabled": ("starts", "starts failed: key version disabled"),
+    "instance_starts_failed.key_destroyed": ("starts", "starts failed: key version destroyed"),
+    "instance_starts_failed.key_destroy_scheduled": ("starts", "starts failed: key version scheduled for destruction"),
+    "instance_starts_failed.quota_exceeded": ("starts", "starts failed: KMS quota exceeded (RESOURCE_EXHAUSTED)"),
+    "instance_starts_failed.permission_denied": ("starts", "starts failed: the service agent lacks the key role"),
+    "instance_starts_failed.ekm_non_retryable": ("starts", "starts failed: non-retryable external key manager error"),
+    "instances.mean_ready": ("instances", "time-average of ready instances"),
+    "instances.peak_ready": ("instances", "most ready instances at once"),
+    "instances.shut_down_by_key_revocation": ("instances", "instances shut down because the key became unusable"),
+    "capacity.desired_instance_s": ("instance·s", "integral of the desired instances over time"),
+    "capacity.ready_instance_s": ("instance·s", "integral of the ready instances over time"),
+    "capacity.shortfall_instance_s": ("instance·s", "integral of max(0, desired - ready) over time"),
+    "capacity.shortfall_fraction": ("fraction", "shortfall_instance_s / desired_instance_s (0 when nothing desired)"),
+    "deploys.succeeded": ("deploys", "deploys that created a serving revision"),
+    "deploys.failed": ("deploys", "deploys that failed (key unusable)"),
+    "pending_timeout_s": ("s", "the pending timeout in force (a setting, resolved from auto)"),
+    "capacity_loss.ready_instance_s": ("instance·s", "ready instance-seconds below the twin (null: no twin)"),
+    "capacity_loss.extra_failed_requests": ("requests", "failed requests minus the twin's (null: no twin)"),
+    "capacity_loss.extra_cold_start_p99_s": ("s", "cold-start p99 minus the twin's (null: no twin or no starts)"),
+}
+
+# The KMS figures of a run with fixed names: runs[i]["kms"][path]. Besides these, "operations_by_reason" and
+# "errors_by_code" count operations by audit reason and error code (keys vary), and "quota_pools" holds
+# POOL_METRICS per pool.
+KMS_METRICS: dict[str, tuple[str, str]] = {
+    "operations": ("requests", "the services' key operations (admitted or not)"),
+    "peak_per_second": ("requests", "most of the services' key operations in one second"),
+    "peak_per_minute": ("requests", "most of the services' key operations in one minute"),
+    "resource_exhausted": ("requests", "the services' key operations refused with RESOURCE_EXHAUSTED (quota)"),
+}
+KMS_GROUPS = ("operations_by_reason", "errors_by_code", "quota_pools")
+
+# The figures of one quota pool: runs[i]["kms"]["quota_pools"]["<project>/<hsm|external>"].
+POOL_METRICS: dict[str, tuple[str, str]] = {
+    "enforcement": ("text", "per-second or per-minute"),
+    "requests_per_minute": ("requests/min", "the base quota (quota-change faults aside)"),
+    "admitted_services": ("requests", "the services' key operations admitted (whole run)"),
+    "rejected_services": ("requests", "the services' key operations refused, RESOURCE_EXHAUSTED (whole run)"),
+    "admitted_background": ("requests", "other consumers' requests admitted (whole run)"),
+    "rejected_background": ("requests", "other consumers' requests refused (whole run)"),
+    "peak_admitted_per_second": ("requests", "most requests admitted in one second (whole run)"),
+    "peak_admitted_per_minute": ("requests", "most requests admitted in one minute (whole run)"),
+}
+
+FAILED_PARTS = ("failed_429", "failed_504", "failed_shutdown")
+
+
+def failed_requests(counts):
+    """Failed requests = failed_429 + failed_504 + failed_shutdown, of a summary's `requests` (numbers) or of
+    time-series columns (arrays); a missing failed_shutdown (older result files) counts as 0."""
+    return counts["failed_429"] + counts["failed_504"] + counts.get("failed_shutdown", 0)
+
+
+def _tree(paths) -> dict:
+    """Nested dicts of the dotted paths, leaves None, in declaration order."""
+    root: dict = {}
+    for path in paths:
+        node = root
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = None
+    return root
+
+
+def service_template() -> dict:
+    """A service summary's shape (every leaf None): what SLO paths are checked against."""
+    return _tree(SERVICE_METRICS)
+
+
+def leaf_paths(tree: dict, prefix: str = "") -> list[str]:
+    """Dotted paths of the leaves of nested dicts (e.g. of a real service summary)."""
+    out = []
+    for k, v in tree.items():
+        path = f"{prefix}.{k}" if prefix else k
+        out.extend(leaf_paths(v, path) if isinstance(v, dict) else [path])
+    return out
