@@ -148,12 +148,14 @@ def test_shut_down_stops_running_instances_shutdown_after_the_first_failure(caus
     assert first["app"] == pytest.approx(T + KEY_OPS_OFFSET + KMS_L)
     assert first["steady"] == pytest.approx(360 + 2 * KMS_L)
 
+    # When a countdown ends, one last validation check (encrypt, decrypt: 2 x KMS_L) fails: shut down then.
     revoked = [r for r in out.instances if r["stop_reason"] == "key_revocation"]
     for r in revoked:
         if r["ready_at"] is not None:        # running instances stop when the first countdown ends
-            assert r["stopped_at"] == pytest.approx(first[r["service"]] + after), r
+            assert r["stopped_at"] == pytest.approx(first[r["service"]] + after + 2 * KMS_L), r
         else:                                # later countdowns (from later failures) only meet starting ones
-            assert any(r["stopped_at"] == pytest.approx(e[0] + after) for e in errors(out, r["service"])), r
+            assert any(r["stopped_at"] == pytest.approx(e[0] + after + 2 * KMS_L)
+                       for e in errors(out, r["service"])), r
     st = [r for r in rows(out, "steady") if r["ready_at"] is not None]
     assert [r["stop_reason"] for r in st] == ["key_revocation", "key_revocation"]
     assert all(r["ready_at"] < T for r in st)
@@ -189,16 +191,48 @@ def test_key_enable_and_a_successful_operation_cancel_the_shutdown():
     assert all(a[4] == 0 for a in out.audit if a[0] >= 500)
 
 
-def test_key_enable_without_a_successful_operation_before_the_end_does_not_cancel():
-    # Enabled at 900, after steady's countdown (360.02 + 300) ended: steady is shut down anyway.
-    shut = {"revocation_action": "shut-down", "shutdown_after": 300}
-    data = scenario(services=[steady_svc(**shut)],
+def final_checks(out, at: float) -> list:
+    """The validation encrypt and decrypt that end a countdown at `at`."""
+    return [a for a in out.audit if at - 1e-9 <= a[0] <= at + 2 * KMS_L + 1e-9
+            and a[6] in (REASON_VALIDATE_ENCRYPT, REASON_VALIDATE_DECRYPT)]
+
+
+def countdown_scenario(enable_at: float) -> dict:
+    """steady alone, shut-down after 300 s, a validation check every 400 s: the check at 400 meets the key
+    disabled at T = 310 and starts the countdown (400.02 -> 700.02); no key operation until it ends."""
+    shut = {"revocation_action": "shut-down", "shutdown_after": 300, "key_operations": {"validation_interval": 400}}
+    return scenario(services=[steady_svc(**shut)],
                     faults=[{"at": T, "kind": "key-disable", "key": "k"},
-                            {"at": 900, "kind": "key-enable", "key": "k"}])
-    _, out = world_run(data)
-    st = rows(out, "steady")
-    revoked = [r for r in st if r["stop_reason"] == "key_revocation"]
-    assert len(revoked) == 2 and all(r["stopped_at"] == pytest.approx(660.02) for r in revoked)
+                            {"at": enable_at, "kind": "key-enable", "key": "k"}])
+
+
+COUNTDOWN_END = 400 + 2 * KMS_L + 300
+
+
+def test_key_still_disabled_at_the_end_of_the_countdown_shuts_down_after_a_final_check():
+    _, out = world_run(countdown_scenario(enable_at=900))
+    assert not [a for a in out.audit if 400 + 1 <= a[0] < COUNTDOWN_END - 1e-9]    # nothing in between
+    checks = final_checks(out, COUNTDOWN_END)
+    assert [(a[2], a[4], a[6]) for a in checks] == [("Encrypt", 9, REASON_VALIDATE_ENCRYPT),
+                                                      ("Decrypt", 9, REASON_VALIDATE_DECRYPT)]
+    assert checks[0][0] == pytest.approx(COUNTDOWN_END)
+    revoked = [r for r in rows(out, "steady") if r["stop_reason"] == "key_revocation"]
+    assert len(revoked) == 2 and all(r["stopped_at"] == pytest.approx(COUNTDOWN_END + 2 * KMS_L) for r in revoked)
+    assert svc_summary(out, "steady")["instances"]["shut_down_by_key_revocation"] == 2
+
+
+def test_key_re_enabled_before_the_end_of_the_countdown_shuts_nothing_down():
+    # Enabled two minutes before the end, at steady load: no start, no validation check in between; the
+    # final check at the end succeeds and nothing is shut down.
+    _, out = world_run(countdown_scenario(enable_at=COUNTDOWN_END - 120))
+    assert not [a for a in out.audit if 400 + 1 <= a[0] < COUNTDOWN_END - 1e-9]
+    checks = final_checks(out, COUNTDOWN_END)
+    assert [(a[2], a[4], a[6]) for a in checks] == [("Encrypt", 0, REASON_VALIDATE_ENCRYPT),
+                                                      ("Decrypt", 0, REASON_VALIDATE_DECRYPT)]
+    assert checks[0][0] == pytest.approx(COUNTDOWN_END)
+    assert not [r for r in out.instances if r["stop_reason"] == "key_revocation"]
+    assert [r["stop_reason"] for r in rows(out, "steady")] == ["end_of_run", "end_of_run"]
+    assert svc_summary(out, "steady")["instances"]["shut_down_by_key_revocation"] == 0
 
 
 # -- scheduled destruction, restore, destroy ---------------------------------------------------------------
@@ -308,7 +342,8 @@ def test_iam_revoke_denies_with_the_service_agent_message_and_grant_restores():
     assert all(r["start_error"] is None for r in rows(out, "app") if first_key_op(r) >= 610)
     for t, svc, _m, _k, code, message, _r in out.audit:
         if svc == "app" and T <= t < 610:
-            assert code == 7 and message == (f"Permission 'cloudkms.cryptoKeyVersions.useToDecrypt' denied on "
+            use = "useToEncrypt" if _m == "Encrypt" else "useToDecrypt"     # the permission each method needs
+            assert code == 7 and message == (f"Permission 'cloudkms.cryptoKeyVersions.{use}' denied on "
                                              f"resource '{K}' (or it may not exist).")
         else:
             assert code == 0, (t, svc)          # the other service keeps its access

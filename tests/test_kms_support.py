@@ -33,13 +33,16 @@ def key(key_id: str = "k", protection: str = "hsm", project: str = "sec", **extr
 
 
 def service(name: str = "app", key_id: str | None = "k", **extra) -> dict:
-    """One request every 10 s, concurrency 1, per-request scaling and idle_retention 0: one start per request."""
+    """One request every 10 s, concurrency 1, per-request scaling and idle_retention 0: one start per request.
+
+    The failed-start back-off is made negligible (1 ms) so that every request still tries a start while the
+    key fails: these tests pin the key's behaviour, test_failed_start_backoff.py the back-off."""
     svc = {
         "name": name, "encryption_key": key_id, "concurrency": 1, "service_time": "1s", "cpu_per_request": 0,
         "idle_retention": 0,
         "startup": {"schedule": SCHEDULE, "image_fetch": FETCH, "container_start": CONTAINER, "app_init": INIT},
         "traffic": {"arrivals": "deterministic", "rate": 0.1},
-        "autoscaling": {"policy": "per-request"},
+        "autoscaling": {"policy": "per-request", "failed_start_backoff": {"initial": 0.001, "max": 0.001}},
         "key_operations": {"validation_interval": 60},
     }
     return deep_merge(svc, extra)

@@ -24,7 +24,8 @@ def quota_in_force_rows(world) -> list[dict]:
                 mine[-1]["end_s"] = end
                 continue
             mine.append({"pool": pool.name, "level": level, "enforcement": enforcement, "start_s": start,
-                         "end_s": end, "requests_per_minute": rpm, "admitted_per_window": pool.limit_at(start),
+                         "end_s": end, "requests_per_minute": rpm,
+                         "admitted_per_window": pool.admitted_per_window_at(start),
                          "window_s": pool.window_s})
         rows.extend(mine)
     return rows

@@ -19,6 +19,7 @@ class Deployer:
         self.counts = {"succeeded": 0, "failed": 0}
         self.pool = None                              # InstancePool, wired by the service
         self.key_access = None                        # KeyAccess
+        self.on_new_revision = None                   # callback(revision) after a successful deploy
 
     def deploy(self, key):
         """SimPy process: a new revision on `key` (None: Google-managed encryption)."""
@@ -31,4 +32,6 @@ class Deployer:
                 return
         self.counts["succeeded"] += 1
         self.revision = Revision(revision_name(self.name, number, self.rng_names), number, key)
+        if self.on_new_revision is not None:
+            self.on_new_revision(self.revision)
         self.pool.replace_old_revisions(self.env.now)

@@ -4,8 +4,10 @@ revocation countdown, and the IAM binding of its service agent.
 Retryable key errors are retried with backoff and jitter for as long as it takes (the platform's retry).
 A non-retryable error starts the shutdown countdown where the revocation rules call for one: always for a
 non-retryable EKM error, and for a revoked key (disabled, destroyed, scheduled for destruction, IAM) under
-the `shut-down` action. Any successful check of the key cancels the countdown. When it ends, every
-instance of a revision on that key stops.
+the `shut-down` action. Any successful check of the key cancels the countdown. When it ends, the key is
+checked once more (one validation encrypt and decrypt); only if that check fails for a reason of the key
+(state, IAM, non-retryable EKM) does every instance of a revision on that key stop. Validation checks follow the current revision: they
+run while it has a key.
 """
 from __future__ import annotations
 
@@ -82,7 +84,8 @@ class KeyAccess:
 
     # -- validation checks and the revocation countdown -----------------------------------------------
     def validation_loop(self):
-        """Encrypt and decrypt dummy data every validation_interval, on the current revision's key."""
+        """Encrypt and decrypt dummy data every validation_interval while the current revision has a key
+        (it runs for every service: a deploy can move a service onto a key or off it)."""
         env = self.env
         interval, n = self.spec.key_operations.validation_interval, 0
         while True:
@@ -91,22 +94,34 @@ class KeyAccess:
             key = self.revisions.revision.key
             if key is None:
                 continue
-            results = []
-            for method, reason in (("Encrypt", REASON_VALIDATE_ENCRYPT), ("Decrypt", REASON_VALIDATE_DECRYPT)):
-                results.append((yield from self.call(key, method, reason)))
-            failed = [r for r in results if not r.ok and not r.retryable]
-            if failed:
-                self.log_error(env.now, failed[0], key)
-                self._observe_failure(key, failed[0])
-            elif all(r.ok for r in results):
-                self._observe_success(key)
+            failed = yield from self._check(key)
+            if failed is not None:
+                self._observe_failure(key, failed)
+
+    def _check(self, key):
+        """One validation check (an encrypt, then a decrypt): None when the key answered OK or with a
+        retryable error only; else the first non-retryable result (logged as Cloud Run logs it)."""
+        results = []
+        for method, reason in (("Encrypt", REASON_VALIDATE_ENCRYPT), ("Decrypt", REASON_VALIDATE_DECRYPT)):
+            results.append((yield from self.call(key, method, reason)))
+        failed = [r for r in results if not r.ok and not r.retryable]
+        if failed:
+            self.log_error(self.env.now, failed[0], key)
+            return failed[0]
+        if all(r.ok for r in results):
+            self._observe_success(key)
+        return None
+
+    def _revokes(self, result) -> bool:
+        """Does this failure call for the shutdown countdown (the revocation rules)?"""
+        return result.failure == StartFailure.EKM_NON_RETRYABLE or (
+            self.spec.revocation_action == "shut-down" and result.failure in KEY_REVOKED)
 
     def _observe_failure(self, key, result) -> None:
         """Start the shutdown countdown where the revocation rules call for one."""
         if key.id in self._countdowns:
             return
-        if result.failure == StartFailure.EKM_NON_RETRYABLE or (
-                self.spec.revocation_action == "shut-down" and result.failure in KEY_REVOKED):
+        if self._revokes(result):
             token = object()
             self._countdowns[key.id] = token
             self.env.process(self._countdown(key, token))
@@ -115,8 +130,14 @@ class KeyAccess:
         self._countdowns.pop(key.id, None)           # the key works again: cancel the countdown
 
     def _countdown(self, key, token):
+        """The waiting period, then one last validation check: shut down only if it fails for a reason of
+        the key (state, IAM, non-retryable EKM); an OK, or a retryable or quota error, ends the countdown."""
         yield self.env.timeout(self.spec.shutdown_after)
         if self._countdowns.get(key.id) is not token:
             return
+        failed = yield from self._check(key)
+        if self._countdowns.get(key.id) is not token:
+            return                                   # cancelled meanwhile (by this check or another success)
         del self._countdowns[key.id]
-        self.pool.shut_down_key(key)
+        if failed is not None and (failed.failure in KEY_REVOKED or failed.failure == StartFailure.EKM_NON_RETRYABLE):
+            self.pool.shut_down_key(key)

@@ -3,7 +3,8 @@
 States and transitions follow cloud.google.com/kms/docs/key-states: ENABLED <-> DISABLED,
 DISABLED/ENABLED -> DESTROY_SCHEDULED -> DESTROYED after the scheduled duration, DESTROY_SCHEDULED ->
 DISABLED on restore. Enabling is strongly consistent; a change that makes the key unusable takes
-`disable_propagation` seconds to be seen (docs: up to about a minute), so until then the old state holds.
+`disable_propagation` seconds to be seen (docs: up to about a minute), so until then the old state holds;
+a further unusable change during that delay (disable, then schedule-destroy) does not postpone it.
 """
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ class KeyVersion:
         if target is self.state:
             return                     # no change: a second disable must not postpone the first one's visibility
         seen_now = self.state_at(t)
+        if seen_now is KeyState.ENABLED and target is not KeyState.ENABLED and self.state is not KeyState.ENABLED:
+            self.state = target        # a change to unusable is already propagating: it is not postponed
+            return
         delay = self.propagation_s if (seen_now is KeyState.ENABLED and target is not KeyState.ENABLED) else 0.0
         self._seen_state = seen_now
         self._seen_from = t + delay

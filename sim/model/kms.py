@@ -82,6 +82,7 @@ class Kms:
         self.kms_outages = windows(scenario.faults, "kms-outage")
         self.ekm_outages = windows(scenario.faults, "ekm-outage")
         self.ekm_latency_changes = windows(scenario.faults, "ekm-latency")
+        self.on_key_disabled = None       # callback(t, key): the EKM disabled a key version (fault_events.csv)
 
     def pool_for(self, key):
         if key.protection == "software":
@@ -91,17 +92,18 @@ class Kms:
     def request(self, caller: KmsCaller, key, method: str, reason: str) -> KeyOpResult:
         """One key operation by `caller`, decided and counted now; it completes `result.latency` later."""
         now = self.env.now
-        result = self.decide(caller, key, now)
+        result = self.decide(caller, key, now, method)
         pool = self.pool_for(key)
         self.stats.record(now, caller.name, key, method, reason, result, pool.name if pool else "software")
         return result
 
-    def key_refusal(self, caller: KmsCaller, key, t: float) -> KeyOpResult | None:
+    def key_refusal(self, caller: KmsCaller, key, t: float, method: str = "Decrypt") -> KeyOpResult | None:
         """The key-side rule: IAM, then the key version's state, then an EKM outage (external keys).
 
         None when the key itself would serve the call. Latency is left at 0: the caller adds its own."""
         if not caller.iam_granted:
-            return KeyOpResult(7, f"Permission 'cloudkms.cryptoKeyVersions.useToDecrypt' denied on "
+            use = "useToEncrypt" if method == "Encrypt" else "useToDecrypt"
+            return KeyOpResult(7, f"Permission 'cloudkms.cryptoKeyVersions.{use}' denied on "
                                   f"resource '{key.name}' (or it may not exist).",
                                False, StartFailure.PERMISSION_DENIED, 0.0)
         state = key.state_at(t)
@@ -124,7 +126,7 @@ class Kms:
         refusal = self.key_refusal(caller, key, t)
         return refusal is None or refusal.retryable
 
-    def decide(self, caller: KmsCaller, key, t: float) -> KeyOpResult:
+    def decide(self, caller: KmsCaller, key, t: float, method: str = "Decrypt") -> KeyOpResult:
         kms_latency = self.latency.sample(caller.rng_kms)
         ekm_latency = None
         if key.is_external:
@@ -137,12 +139,14 @@ class Kms:
         if pool is not None and not pool.try_acquire(t):
             return KeyOpResult(8, f"Quota exceeded for quota metric of {pool.name} requests in region.",
                                False, StartFailure.QUOTA_EXCEEDED, kms_latency)
-        refusal = self.key_refusal(caller, key, t)
+        refusal = self.key_refusal(caller, key, t, method)
         if refusal is not None:
             if refusal.domain is None:
                 return KeyOpResult(refusal.code, refusal.message, False, refusal.failure, kms_latency)
-            if refusal.domain == "EXTERNAL_PERMISSION_DENIED":
+            if refusal.domain == "EXTERNAL_PERMISSION_DENIED" and key.state is not KeyState.DISABLED:
                 key.set_state(KeyState.DISABLED, t)   # EKM disables the key version on this error (docs)
+                if self.on_key_disabled is not None:
+                    self.on_key_disabled(t, key)
             return KeyOpResult(refusal.code, refusal.message, refusal.retryable, refusal.failure,
                                kms_latency + min(ekm_latency, self.ekm_timeout), refusal.domain)
         if ekm_latency is None:

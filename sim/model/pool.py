@@ -2,8 +2,9 @@
 
 The CMEK start path (docs/ARCHITECTURE.md): schedule, image fetch, the start decrypts (key access),
 container start, app init. A retryable key error is retried by key access and the instance keeps starting;
-any other error fails the start, and further starts wait for the autoscaler's next decision (or longer,
-with `max_failed_start_backoff`).
+any other error fails the start, and further starts back off: after k failed starts in a row, none before
+min(max, initial x 2^(k-1)) after the last failure (`autoscaling.failed_start_backoff`, Kubernetes' 10 s
+doubling to 5 min), and none before the autoscaler's next decision; a successful start resets it.
 
 Scale-in parks surplus instances: out of the routing, they finish their requests; then the scaling policy
 says whether a drained instance stops at once (knative) or stays warm until `idle_retention` ends
@@ -42,6 +43,7 @@ class InstancePool:
         self._seq = 0
         self.start_blocked_until = 0.0
         self._failed_starts_in_a_row = 0
+        self._decision_after_failure = 0.0           # the autoscaler's first decision after the last failure
 
     @property
     def live(self) -> int:
@@ -120,11 +122,14 @@ class InstancePool:
         self.recorder.start_failed(now, inst, result.failure)
         self.key_access.log_error(now, result, key)
         self.stop_instance(inst, "start_failed")
-        # Further starts wait for the autoscaler's next decision, or longer after repeated failures.
+        # Back-off: after k failed starts in a row, no new start (decided or on demand) before
+        # min(max, initial x 2^(k-1)) after this failure, and never before the autoscaler's next decision.
         a = self.spec.autoscaling
+        initial, cap = a.start_backoff
         self._failed_starts_in_a_row += 1
-        backoff = min(a.max_failed_start_backoff, a.interval * 2.0 ** min(self._failed_starts_in_a_row - 1, 60))
+        backoff = min(cap, initial * 2.0 ** min(self._failed_starts_in_a_row - 1, 60))
         next_decision = (math.floor(now / a.interval + 1e-9) + 1) * a.interval
+        self._decision_after_failure = max(self._decision_after_failure, next_decision)
         self.start_blocked_until = max(self.start_blocked_until, next_decision, now + backoff)
 
     def _become_ready(self, inst: Instance) -> None:
@@ -135,7 +140,9 @@ class InstancePool:
         inst.startup_s = now - inst.requested_at
         self._seq += 1
         inst.seq = self._seq
-        self._failed_starts_in_a_row = 0
+        self._failed_starts_in_a_row = 0              # a successful start resets the back-off (starts
+        self.start_blocked_until = min(self.start_blocked_until, self._decision_after_failure)  # resume at the
+        # decision after the last failure)
         self.n_starting -= 1
         self.n_ready += 1
         self.recorder.instance_ready(now, inst)
@@ -180,11 +187,11 @@ class InstancePool:
         self.update_capacity(now)
 
     def shut_down_key(self, key) -> None:
-        """The revocation countdown ended: every instance whose revision uses `key` stops."""
+        """The revocation countdown ended: every instance whose revision uses `key` stops (ready ones are
+        counted as shut down, starting ones as starts aborted)."""
         for inst in list(self.instances.values()):
             if inst.revision.key is key:
-                if inst.state is READY:
-                    self.recorder.instance_shut_down_by_revocation()
+                self.recorder.instance_shut_down_by_revocation(ready=inst.state is READY)
                 self.stop_instance(inst, "key_revocation")
 
     # -- idle instances -------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """KMS request quotas: one pool per (key project, protection level), enforced in fixed windows.
 
 Docs: quotas are per project and region, shown per minute and enforced per second; excess requests get
-RESOURCE_EXHAUSTED and consume nothing. `per-second` admits at most floor(rpm/60) requests in each 1 s
-window, `per-minute` at most floor(rpm) in each 60 s window; windows are aligned to the start of the run.
+RESOURCE_EXHAUSTED and consume nothing. `per-second` admits rpm/60 requests per 1 s window on average: each
+window's allowance is the whole part of rpm/60 plus the fraction carried over from earlier windows (rpm
+read at the window's start; allowance unused in a window is not carried), so never more than ceil(rpm/60)
+in one window, and a quota below 60/min still admits one request every 60/rpm seconds. The carry starts
+just below 1, so the first window admits ceil(rpm/60). `per-minute` admits at most floor(rpm) in each 60 s
+window. Windows are aligned to the start of the run.
 
 Other consumers of the same quota (storage, databases...) arrive as a Poisson process. Their arrival times
 are drawn one window at a time, for every window in order, from the pool's own stream; they are merged
@@ -28,6 +32,8 @@ class QuotaPool:
         self.rng = rng
         self._window = -1                     # index of the window being filled
         self._used = 0
+        self._allowance = 0                   # per-second: requests the open window admits
+        self._carry = 1.0 - 1e-6              # per-second: the fraction of a request carried over
         self._bg_times: list[float] = []
         self._bg_next = 0
         # Figures for the summary and charts.
@@ -40,8 +46,16 @@ class QuotaPool:
         self.background_by_second = SecondCounts()   # admitted background requests
 
     def limit_at(self, t: float) -> int:
+        """Requests the window holding t admits in all (t must be in the open window for per-second)."""
+        if self.window_s == 1.0:
+            return self._allowance
+        return math.floor(self.limits.at(t) + 1e-9)
+
+    def admitted_per_window_at(self, t: float) -> float:
+        """What a window at t admits on average: rpm/60 under per-second enforcement (the fraction is
+        carried over), floor(rpm) under per-minute."""
         rpm = self.limits.at(t)
-        return math.floor(rpm / 60.0 + 1e-9) if self.window_s == 1.0 else math.floor(rpm + 1e-9)
+        return rpm / 60.0 if self.window_s == 1.0 else float(math.floor(rpm + 1e-9))
 
     def try_acquire(self, t: float) -> bool:
         """One service request at time t: True if admitted (and counted), False for RESOURCE_EXHAUSTED."""
@@ -77,6 +91,11 @@ class QuotaPool:
 
     def _open_window(self, w: int) -> None:
         self._used = 0
+        if self.window_s == 1.0:
+            per_second = self.limits.at(float(w)) / 60.0
+            credit = self._carry + per_second
+            self._allowance = min(math.floor(credit + 1e-9), math.ceil(per_second - 1e-9))
+            self._carry = min(max(credit - self._allowance, 0.0), 1.0 - 1e-6)
         a, b = w * self.window_s, min((w + 1) * self.window_s, self.horizon)
         times = []
         for s, e, rate in self.background.pieces(a, b):

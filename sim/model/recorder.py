@@ -30,7 +30,8 @@ class ServiceRecorder:
         self.cold_start = Tally(warmup)
         self.kms_wait = Tally(warmup)
         self.starts_failed = {f: 0 for f in StartFailure}
-        self.shut_down_by_key_revocation = 0
+        self.shut_down_by_key_revocation = 0        # ready instances stopped by the countdown
+        self.starts_aborted_by_revocation = 0        # starting instances stopped by it
         self.ready = TimeWeighted(warmup)
         self.desired = TimeWeighted(warmup)
         self.shortfall = TimeWeighted(warmup)
@@ -47,8 +48,11 @@ class ServiceRecorder:
         if inst.requested_at >= self.warmup:
             self.starts_failed[failure] += 1
 
-    def instance_shut_down_by_revocation(self) -> None:
-        self.shut_down_by_key_revocation += 1
+    def instance_shut_down_by_revocation(self, ready: bool) -> None:
+        if ready:
+            self.shut_down_by_key_revocation += 1
+        else:
+            self.starts_aborted_by_revocation += 1
 
     def kms_operation(self, t: float, code: int) -> None:
         b = int(t * self.kms_operations.inv_interval)
@@ -93,7 +97,8 @@ class ServiceRecorder:
                             "kms_wait_s": self.kms_wait.summary(with_max=True)},
             "instance_starts_failed": {f.value: n for f, n in self.starts_failed.items()},
             "instances": {"mean_ready": self.ready.area / span, "peak_ready": self.ready.peak,
-                          "shut_down_by_key_revocation": self.shut_down_by_key_revocation},
+                          "shut_down_by_key_revocation": self.shut_down_by_key_revocation,
+                          "starts_aborted_by_revocation": self.starts_aborted_by_revocation},
             "capacity": {"desired_instance_s": desired_s, "ready_instance_s": self.ready.area,
                          "shortfall_instance_s": self.shortfall.area,
                          "shortfall_fraction": self.shortfall.area / desired_s if desired_s > 0 else 0.0},

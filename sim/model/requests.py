@@ -40,6 +40,7 @@ class RequestPath:
         self.in_flight = 0
         self.cpu_in_use = 0.0
         self._reaper_armed = False
+        self._deadlines_may_fall = False              # the pending timeout was changed by a deploy
         # Integrals of demand (in flight + pending) and CPU in use, for the autoscaler's windows.
         self._last = 0.0
         self.demand_area = 0.0
@@ -131,11 +132,20 @@ class RequestPath:
         if inst.in_flight == 0:
             self.pool.on_idle(inst, now)
 
+    def set_pending_timeout(self, seconds: float) -> None:
+        """The pending timeout for requests that start waiting from now on (a deploy changed it). After a
+        shortening, a new request never expires before one queued ahead of it (the queue stays in
+        deadline order)."""
+        self.pending_timeout = seconds
+        self._deadlines_may_fall = True
+
     def _enqueue(self, req: Request, now: float) -> None:
         if self.pending_timeout <= 0:
             self.recorder.failed_429.add(now, req.arrival)
         else:
             req.deadline = now + self.pending_timeout
+            if self._deadlines_may_fall and self.pending and self.pending[-1].deadline > req.deadline:
+                req.deadline = self.pending[-1].deadline
             self.pending.append(req)
             if not self._reaper_armed:
                 self._arm_reaper(now)

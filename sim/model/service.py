@@ -23,13 +23,13 @@ from .scaler import Scaler
 from .traffic import RateProfile, arrival_times
 
 
-def mean_startup_s(spec, scenario) -> float:
-    """Analytic mean start time: the phases plus the key operations (for pending_timeout: auto)."""
+def mean_startup_s(spec, scenario, key=None) -> float:
+    """Analytic mean start time: the phases plus the key operations of `key` (a scenario Key; None:
+    Google-managed encryption), for pending_timeout: auto."""
     st = spec.startup
     init = st.app_init.mean * (spec.startup_cpu_boost_factor if spec.startup_cpu_boost else 1.0)
     total = st.schedule.mean + st.image_fetch.mean + st.container_start.mean + init
-    if spec.encryption_key is not None:
-        key = scenario.key(spec.encryption_key)
+    if key is not None:
         per_op = scenario.kms.latency.mean
         if key.is_external:
             per_op += min(scenario.kms.ekm.latency.mean, scenario.kms.ekm.timeout)
@@ -60,8 +60,9 @@ class ServiceModel:
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup)
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
-        self.pending_timeout = (max(10.0, 3.5 * mean_startup_s(spec, sc)) if spec.pending_timeout == "auto"
-                                else float(spec.pending_timeout))
+        self._scenario = sc
+        first_key = sc.key(spec.encryption_key) if spec.encryption_key is not None else None
+        self.pending_timeout = self._pending_timeout_for(first_key)
 
         self.requests = RequestPath(env, spec, rec, router, draw_service_time, arrivals, self.pending_timeout)
         self.requests.starts_on_demand = spec.autoscaling.on_demand or policy.always_on_demand
@@ -77,6 +78,19 @@ class ServiceModel:
         self.pool.scaler, self.pool.revisions = self.scaler, self.deployer
         self.key_access.pool, self.key_access.revisions = self.pool, self.deployer
         self.deployer.pool, self.deployer.key_access = self.pool, self.key_access
+        self.deployer.on_new_revision = self._revision_changed
+
+    def _pending_timeout_for(self, key_spec) -> float:
+        """The pending timeout of a revision on `key_spec`: `auto` follows the revision's start path."""
+        if self.spec.pending_timeout != "auto":
+            return float(self.spec.pending_timeout)
+        return max(10.0, 3.5 * mean_startup_s(self.spec, self._scenario, key_spec))
+
+    def _revision_changed(self, revision) -> None:
+        """A deploy succeeded: the pending timeout follows the new revision's key (requests already
+        waiting keep their deadline)."""
+        self.pending_timeout = self._pending_timeout_for(revision.key.spec if revision.key is not None else None)
+        self.requests.set_pending_timeout(self.pending_timeout)
 
     @property
     def revision(self):
@@ -89,8 +103,7 @@ class ServiceModel:
         self.requests.start()
         env.process(self.scaler.loop())
         env.process(self._sample_loop())
-        if self.revision.key is not None:
-            env.process(self.key_access.validation_loop())
+        env.process(self.key_access.validation_loop())   # checks only while the current revision has a key
         self.requests.watch_warmup(self.warmup)
         self.pool.update_capacity(0.0)
 

@@ -51,6 +51,7 @@ class World:
         self.pools = self._make_pools()
         self.stats = KmsStats(keep_audit=keep_logs, warmup=sc.warmup)
         self.kms = Kms(self.env, sc, self.keys, self.pools, self.stats)
+        self.kms.on_key_disabled = self._key_disabled_by_ekm
         self.run_errors: list[RunErrorRecord] = []
         self.instance_rows: list[tuple] = []
         self.fault_log: list[FaultEvent] = []
@@ -90,6 +91,10 @@ class World:
             key.set_state(KeyState.DESTROYED, self.env.now)
             key.destroy_at = None
             self.log_fault(FaultEvent(self.env.now, "key-destroyed", key.id, True))
+
+    def _key_disabled_by_ekm(self, t: float, key) -> None:
+        """EXTERNAL_PERMISSION_DENIED: the EKM disabled the key version (logged like a fault)."""
+        self.log_fault(FaultEvent(t, "key-disabled-by-ekm", key.id, True))
 
     def set_iam(self, service: str, granted: bool) -> bool:
         """The service agent of `service` gains or loses the encrypter/decrypter role."""

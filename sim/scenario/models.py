@@ -154,6 +154,21 @@ class KeyOperations(StrictModel):
     validation_interval: Seconds(gt=0) = 300.0
 
 
+class FailedStartBackoff(StrictModel):
+    """After k failed starts in a row, no new start before min(max, initial x 2^(k-1)) after the last
+    failure (assumption: Kubernetes' back-off, 10 s doubling to 5 min); a successful start resets it."""
+
+    initial: Seconds(gt=0) = 10.0
+    max: Seconds(gt=0) = 300.0
+
+    @model_validator(mode="after")
+    def _max_not_below_initial(self):
+        if self.max < self.initial:
+            raise InputError(f"must be at least initial ({format_duration(self.initial)}), "
+                             f"got {format_duration(self.max)}", "max")
+        return self
+
+
 class Autoscaling(StrictModel):
     """Autoscaler policy and its parameters (cloud-run and knative ones side by side)."""
 
@@ -169,9 +184,17 @@ class Autoscaling(StrictModel):
     max_scale_up_rate: Number(gt=1) = 1000.0
     max_scale_down_rate: Number(gt=1) = 2.0
     scale_to_zero_grace: Seconds(ge=0) = 30.0
-    # Added key (assumption, no public source): after k failed starts in a row, new starts wait
-    # min(this, interval x 2^(k-1)); 0 = they resume at the next decision.
+    failed_start_backoff: FailedStartBackoff = FailedStartBackoff()
+    # Older key, kept: > 0 means {initial: interval, max: this} and then wins over failed_start_backoff;
+    # 0 (default) = not used.
     max_failed_start_backoff: Seconds(ge=0) = 0.0
+
+    @property
+    def start_backoff(self) -> tuple[float, float]:
+        """(initial, max) of the failed-start back-off in force."""
+        if self.max_failed_start_backoff > 0:
+            return self.interval, self.max_failed_start_backoff
+        return self.failed_start_backoff.initial, self.failed_start_backoff.max
 
 
 class DailyPattern(StrictModel):

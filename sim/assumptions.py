@@ -1,0 +1,84 @@
+"""The assumptions of the model: one entry per row of the README's "Assumptions" table, with the default
+and a low and a high plausible value, each with a one-line reason. The sensitivity study reads this.
+
+A leaf module (no simulation imports). `parameter` is the README's first column (without the backticks);
+`path` is the dotted scenario key when the row is one plain key (`services[]` = every service), else None.
+Durations are in seconds; a distribution is described by its median and p99 in seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Assumption:
+    parameter: str          # as the README's assumptions table names it
+    path: str | None        # the scenario key it sets, when it is one plain key
+    default: Any
+    low: Any
+    high: Any
+    reason: str             # why the range is plausible, in one line
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption("kms.latency", None, {"median": 0.008, "p99": 0.040},
+               {"median": 0.004, "p99": 0.015}, {"median": 0.020, "p99": 0.150},
+               "in-region Cloud KMS calls are single-digit ms typically; tails of 100+ ms are reported under load"),
+    Assumption("kms.ekm.latency", None, {"median": 0.035, "p99": 0.120},
+               {"median": 0.010, "p99": 0.040}, {"median": 0.080, "p99": 0.150},
+               "a co-located partner answers in ~10 ms; EKM's own 150 ms timeout bounds what a working EKM takes"),
+    Assumption("kms.quota.external_requests_per_minute", "kms.quota.external_requests_per_minute", 6000.0,
+               600.0, 60000.0, "no published EKM default; projects report quotas from hundreds to tens of "
+               "thousands per minute"),
+    Assumption("kms.disable_propagation", "kms.disable_propagation", 0.0, 0.0, 3600.0,
+               "docs: usually within a minute, rarely hours; 0 is the optimistic bound"),
+    Assumption("kms.retry", "kms.retry",
+               {"initial_backoff": 1.0, "multiplier": 2.0, "max_backoff": 32.0, "jitter": 0.2},
+               {"initial_backoff": 0.1, "multiplier": 1.5, "max_backoff": 10.0, "jitter": 0.0},
+               {"initial_backoff": 2.0, "multiplier": 2.0, "max_backoff": 64.0, "jitter": 0.5},
+               "Google client libraries' retry defaults range from 100 ms up to about 1 s initial, 10-64 s cap"),
+    Assumption("services[].shutdown_after", "services[].shutdown_after", 3600.0, 3600.0, 86400.0,
+               "the API takes whole hours, at least 1; a day is a plausible upper choice"),
+    Assumption("services[].startup.*", None,
+               {"schedule": (0.3, 1.5), "image_fetch": (0.8, 4.0), "container_start": 0.2, "app_init": (1.0, 5.0)},
+               {"schedule": (0.1, 0.5), "image_fetch": (0.3, 1.5), "container_start": 0.1, "app_init": (0.1, 0.5)},
+               {"schedule": (1.0, 5.0), "image_fetch": (3.0, 20.0), "container_start": 0.5, "app_init": (5.0, 30.0)},
+               "cold starts from sub-second (small Go images) to tens of seconds (large JVM/ML images) are reported"),
+    Assumption("services[].startup_cpu_boost_factor", "services[].startup_cpu_boost_factor", 0.5, 0.3, 1.0,
+               "Google reports up to ~50% faster Java startup; some workloads gain nothing"),
+    Assumption("services[].key_operations.decrypts_per_start", "services[].key_operations.decrypts_per_start",
+               2, 1, 4, "the audit log shows two start reasons; one per start or one per image layer are readings too"),
+    Assumption("services[].key_operations.validation_interval", "services[].key_operations.validation_interval",
+               300.0, 60.0, 3600.0, "unpublished; a check between every minute and every hour keeps it cheap"),
+    Assumption("services[].service_time", None, {"mean": 0.120, "cv": 1.0}, {"mean": 0.020, "cv": 0.5},
+               {"mean": 2.0, "cv": 3.0}, "workload-specific: from cache hits to slow API backends"),
+    Assumption("services[].cpu_per_request", "services[].cpu_per_request", 0.25, 0.05, 1.0,
+               "I/O-bound requests use little CPU, CPU-bound ones a whole vCPU"),
+    Assumption("services[].autoscaling.interval", "services[].autoscaling.interval", 2.0, 2.0, 5.0,
+               "Knative ticks every 2 s; older Cloud Run docs say every 5 s"),
+    Assumption("services[].autoscaling.failed_start_backoff", "services[].autoscaling.failed_start_backoff",
+               {"initial": 10.0, "max": 300.0}, {"initial": 2.0, "max": 60.0}, {"initial": 10.0, "max": 600.0},
+               "Kubernetes' back-off is 10 s to 5 min; a platform could retry at its decision tick, or wait longer"),
+    Assumption("services[].autoscaling.max_failed_start_backoff", "services[].autoscaling.max_failed_start_backoff",
+               0.0, 0.0, 300.0, "an older knob, 0 = unused; when set it is a cap like failed_start_backoff.max"),
+    Assumption("services[].idle_retention", "services[].idle_retention", 900.0, 300.0, 900.0,
+               "secondary sources quote up to 15 min; instances may be reclaimed sooner"),
+    Assumption("services[].pending_timeout: auto", "services[].pending_timeout", "auto", 10.0, 60.0,
+               "docs: max(10 s, 3.5 x average startup); startups of ~3 to ~17 s give 10 to 60 s"),
+    Assumption("start_time", "start_time", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z",
+               "2026-01-01T00:00:00Z", "only log timestamps: no effect on results"),
+    Assumption("quota admission", None, "per-second, rpm/60 on average", "per-second, rpm/60 on average",
+               "per-minute, rpm per 60 s window", "docs: shown per minute, enforced per second; a per-minute "
+               "window is the burstiest reading"),
+    Assumption("EKM error text in `run_errors.jsonl`", None, "our own wording", "our own wording",
+               "our own wording", "text only: no effect on results"),
+)
+
+BY_PARAMETER: dict[str, Assumption] = {a.parameter: a for a in ASSUMPTIONS}
+
+
+def plausible_range(parameter: str) -> tuple[Any, Any]:
+    """(low, high) of one assumption, by its README name."""
+    a = BY_PARAMETER[parameter]
+    return a.low, a.high
