@@ -502,3 +502,19 @@ def test_scenario_pickles_for_worker_processes(full):
     clone = pickle.loads(pickle.dumps(full))
     assert clone == full and clone.source_path == full.source_path
     assert clone.services[0].traffic.trace_points == full.services[0].traffic.trace_points
+
+
+def test_the_reference_files_commented_faults_are_accepted():
+    """Every commented-out fault example of the reference file parses, with the meaning its comment gives."""
+    lines = [line.split("#", 2)[1].strip() for line in REFERENCE.read_text().splitlines()
+             if line.strip().startswith("# - {")]
+    examples = [yaml.safe_load(line)[0] for line in lines]
+    assert len(examples) >= 12
+    data = reference_mapping()
+    data["faults"] = examples
+    s = scenario_from_dict(data)
+    kinds = {f.kind: f for f in s.faults}
+    assert set(kinds) >= {"kms-background-load", "iam-revoke", "iam-grant", "deploy", "quota-change"}
+    load = kinds["kms-background-load"]
+    assert (load.pool, load.project, load.rps) == ("hsm", None, 400)
+    assert kinds["iam-revoke"].key == kinds["iam-grant"].key == "images"
