@@ -74,7 +74,8 @@ quota = sc.kms.quota
 print(f"{sc.name}: {sc.description}\\n")
 print(f"simulated time {sc.duration / 60:g} min; quota enforced {quota.enforcement}: "
       f"HSM {quota.hsm_requests_per_minute:,.0f}/min, external {quota.external_requests_per_minute:,.0f}/min, "
-      f"background {quota.background_rps:g} requests/s")
+      f"background {quota.background_rps.hsm:g} requests/s (HSM pool), "
+      f"{quota.background_rps.external:g} requests/s (external pool)")
 for key in sc.keys:
     print(f"key {key.id}: {key.protection}  {key.name}")
 for s in sc.services:
@@ -253,19 +254,20 @@ starts, each with two Decrypt calls; those over the quota get `RESOURCE_EXHAUSTE
     ("kms-background-load", """\
 ## kms-background-load
 
-Other consumers of the same quota (storage, databases...) add 12 requests per second for 3 minutes to a
-10-per-second quota: they take the whole quota in most seconds, and the climb's Decrypt calls get what is
+Other consumers of the same HSM pool (Cloud SQL, Cloud Storage CMEK...) add 12 requests per second for 3
+minutes to a 10-per-second quota (`pool: hsm`; `pool: external` would load the external pool instead): they take the whole quota in most seconds, and the climb's Decrypt calls get what is
 left. The starts refused with `RESOURCE_EXHAUSTED` fail (`quota_exceeded`); the autoscaler asks again at its
 next decision, so the service catches up late rather than not at all.""",
-     '''tour("kms-background-load", [{"at": "3m", "kind": "kms-background-load", "duration": "3m", "rps": 12}],
+     '''tour("kms-background-load", [{"at": "3m", "kind": "kms-background-load", "duration": "3m", "rps": 12,
+                                  "pool": "hsm"}],
      kms={"quota": {"hsm_requests_per_minute": 600}})''', ("kms", "capacity_loss")),
     ("iam-revoke / iam-grant", """\
 ## iam-revoke and iam-grant
 
-The Cloud Run service agent loses the Encrypter/Decrypter role on the key at 3 min and gets it back at
-6 min. Starts fail with `PERMISSION_DENIED`; with `shut-down` the running instances stop a minute later.""",
-     '''tour("iam-revoke-grant", [{"at": "3m", "kind": "iam-revoke", "service": "checkout"},
-                          {"at": "6m", "kind": "iam-grant", "service": "checkout"}],
+The project's Cloud Run service agent loses the Encrypter/Decrypter role on the key at 3 min and gets it
+back at 6 min (`key: images`: every service of the project using that key is affected). Starts fail with `PERMISSION_DENIED`; with `shut-down` the running instances stop a minute later.""",
+     '''tour("iam-revoke-grant", [{"at": "3m", "kind": "iam-revoke", "key": "images"},
+                          {"at": "6m", "kind": "iam-grant", "key": "images"}],
      service={"revocation_action": "shut-down", "shutdown_after": "1m"})''', ("timeline", "capacity_loss")),
     ("deploy", """\
 ## deploy

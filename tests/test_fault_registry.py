@@ -27,9 +27,9 @@ SAMPLES = {
     "ekm-latency": {"at": "10s", "kind": "ekm-latency", "duration": "5s", "latency": "200ms", "key": "x"},
     "kms-outage": {"at": "10s", "kind": "kms-outage", "duration": "5s"},
     "quota-change": {"at": "10s", "kind": "quota-change", "hsm_requests_per_minute": 600},
-    "kms-background-load": {"at": "10s", "kind": "kms-background-load", "duration": "5s", "rps": 3},
-    "iam-revoke": {"at": "10s", "kind": "iam-revoke", "service": "svc"},
-    "iam-grant": {"at": "10s", "kind": "iam-grant", "service": "svc"},
+    "kms-background-load": {"at": "10s", "kind": "kms-background-load", "duration": "5s", "rps": 3, "pool": "hsm"},
+    "iam-revoke": {"at": "10s", "kind": "iam-revoke", "key": "k"},
+    "iam-grant": {"at": "10s", "kind": "iam-grant", "key": "k"},
     "deploy": {"at": "10s", "kind": "deploy", "service": "svc", "encryption_key": "k"},
 }
 
@@ -80,8 +80,8 @@ class RecordingWorld:
         self.calls.append(("change_key_state", key, kind))
         return True
 
-    def set_iam(self, service, *, granted):
-        self.calls.append(("set_iam", service, granted))
+    def set_iam(self, key, *, granted):
+        self.calls.append(("set_iam", key, granted))
         return True
 
     def deploy(self, service, fault):
@@ -93,7 +93,7 @@ class RecordingWorld:
 def test_state_kinds_use_only_the_world_interface(kind):
     world, fault = RecordingWorld(), parse(SAMPLES[kind])
     fault.apply(world)
-    expected = {"iam-revoke": ("set_iam", "svc", False), "iam-grant": ("set_iam", "svc", True),
+    expected = {"iam-revoke": ("set_iam", "k", False), "iam-grant": ("set_iam", "k", True),
                 "deploy": ("deploy", "svc", "deploy")}.get(kind, ("change_key_state", "k", kind))
     assert world.calls == [expected]
 
@@ -106,10 +106,13 @@ def test_each_kind_checks_its_references(kind):
             sample[field] = "gone"
     if "service" in sample:
         sample["service"] = "nowhere"
-    context = CrossContext({"k": "hsm", "x": "external"}, {"svc"})
+    if kind == "kms-background-load":
+        sample["project"] = "elsewhere"
+    context = CrossContext({"k": "hsm", "x": "external"}, {"svc"}, {"sec"})
     problems = FAULT_CLASSES[kind].cross_check(sample, 0, context)
     assert [reason.split(" ")[1] for _, reason in problems] == \
-        ["key" for f in ("key", "encryption_key") if f in sample] + ["service"] * ("service" in sample)
+        ["key" for f in ("key", "encryption_key") if f in sample] + ["service"] * ("service" in sample) \
+        + ["key"] * ("project" in sample)      # "unknown key project ..."
     if problems:
         with pytest.raises(ScenarioError):
             parse(sample)
@@ -134,7 +137,7 @@ def test_every_sample_gives_a_window_unless_it_closes_one():
 PRELUDE = {
     "key-enable": [{"at": "5s", "kind": "key-disable", "key": "k"}],
     "key-restore": [{"at": "5s", "kind": "key-schedule-destroy", "key": "k"}],
-    "iam-grant": [{"at": "5s", "kind": "iam-revoke", "service": "svc"}],
+    "iam-grant": [{"at": "5s", "kind": "iam-revoke", "key": "k"}],
 }
 
 
@@ -161,3 +164,18 @@ def test_each_kind_changes_what_happens_in_a_run(kind):
     if FAULT_CLASSES[kind].effect == "state":
         applied = [e for e in with_fault.outputs[0].fault_log if e.kind == kind]
         assert applied and all(e.applied for e in applied), with_fault.outputs[0].fault_log
+
+
+@pytest.mark.parametrize("kind", ["iam-revoke", "iam-grant"])
+def test_iam_kinds_naming_a_service_get_one_line_saying_what_to_write(kind):
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(busy_scenario([{"at": "10s", "kind": kind, "service": "ext"}]))
+    assert err.value.problems == [
+        f"<dict>: faults[0].service: {kind} takes key: (the service agent's role is granted on a key, for every "
+        "service of the project); write key: x"]
+
+
+def test_background_load_labels_name_their_pool():
+    assert parse(SAMPLES["kms-background-load"]).label() == "kms-background-load +3/s (hsm)"
+    load = parse({**SAMPLES["kms-background-load"], "pool": "external", "project": "acme-sec"})
+    assert load.label() == "kms-background-load +3/s (acme-sec/external)"

@@ -31,12 +31,12 @@ CASES = {
         {"at": "12s", "kind": "quota-change", "hsm_requests_per_minute": 600, "duration": "20s"},
         {"at": "13s", "kind": "quota-change", "external_requests_per_minute": 90.5,
          "hsm_requests_per_minute": 1200},
-        {"at": "14s", "kind": "kms-background-load", "duration": "100s", "rps": 2.5},
-        {"at": "15s", "kind": "iam-revoke", "service": "api"},
+        {"at": "14s", "kind": "kms-background-load", "duration": "100s", "rps": 2.5, "pool": "external"},
+        {"at": "15s", "kind": "iam-revoke", "key": "k2"},
         {"at": "20s", "kind": "key-enable", "key": "k"},
         {"at": "22s", "kind": "key-schedule-destroy", "key": "k2"},
         {"at": "25s", "kind": "key-restore", "key": "k2"},
-        {"at": "30s", "kind": "iam-grant", "service": "api"},
+        {"at": "30s", "kind": "iam-grant", "key": "k2"},
         {"at": "35s", "kind": "deploy", "service": "svc"},
         {"at": "36s", "kind": "deploy", "service": "api", "encryption_key": "k"},
         {"at": "37s", "kind": "deploy", "service": "svc", "encryption_key": None},
@@ -46,7 +46,7 @@ CASES = {
         {"at": "3s", "kind": "key-disable", "key": "k2"},
         {"at": "4s", "kind": "key-disable", "key": "k2"},          # already disabled: no effect
         {"at": "6s", "kind": "key-restore", "key": "k"},           # not scheduled: no effect
-        {"at": "7s", "kind": "iam-revoke", "service": "svc"},
+        {"at": "7s", "kind": "iam-revoke", "key": "k"},
         {"at": "9s", "kind": "key-enable", "key": "k"},            # closes nothing of its target
         {"at": "50s", "kind": "key-destroy", "key": "k"},
         {"at": "55s", "kind": "key-enable", "key": "k2"},

@@ -276,7 +276,7 @@ def test_arrivals_identical_with_and_without_faults():
         faults=[{"at": 100, "kind": "key-disable", "key": "h"}, {"at": 300, "kind": "key-enable", "key": "h"},
                 {"at": 200, "kind": "ekm-outage", "duration": 300, "error": "EXTERNAL_NOT_FOUND"},
                 {"at": 600, "kind": "kms-outage", "duration": 60},
-                {"at": 700, "kind": "iam-revoke", "service": "app"}, {"at": 800, "kind": "iam-grant", "service": "app"},
+                {"at": 700, "kind": "iam-revoke", "key": "h"}, {"at": 800, "kind": "iam-grant", "key": "h"},
                 {"at": 900, "kind": "quota-change", "hsm_requests_per_minute": 60, "duration": 120},
                 {"at": 950, "kind": "kms-background-load", "duration": 60, "rps": 10},
                 {"at": 1000, "kind": "deploy", "service": "ext"}])

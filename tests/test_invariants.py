@@ -52,8 +52,8 @@ CASES = {
     "quota-starved": make_scenario(services=[cmek(concurrency=1, max_instances=30)], keys=KEYS,
                                    kms={"quota": {"hsm_requests_per_minute": 60, "background_rps": 0.5}}),
     "iam-revoke": make_scenario(services=[cmek(revocation_action="shut-down", shutdown_after="5s")], keys=KEYS,
-                                faults=[{"at": "10s", "kind": "iam-revoke", "service": "svc"},
-                                        {"at": "30s", "kind": "iam-grant", "service": "svc"}]),
+                                faults=[{"at": "10s", "kind": "iam-revoke", "key": "k"},
+                                        {"at": "30s", "kind": "iam-grant", "key": "k"}]),
     "ekm-non-retryable": make_scenario(
         services=[cmek(encryption_key="x", shutdown_after="10s")], keys=KEYS,
         faults=[{"at": "10s", "kind": "ekm-outage", "duration": "30s", "error": "EXTERNAL_NOT_FOUND", "key": "x"}]),
@@ -143,7 +143,7 @@ def faults(draw, names: list[str], duration: int):
         elif kind == "kms-outage":
             out.append({"at": at, "kind": kind, "duration": draw(st.integers(1, 20))})
         elif kind.startswith("iam-"):
-            out.append({"at": at, "kind": kind, "service": draw(st.sampled_from(names))})
+            out.append({"at": at, "kind": kind, "key": key})
         elif kind == "deploy":
             fault = {"at": at, "kind": kind, "service": draw(st.sampled_from(names))}
             choice = draw(st.sampled_from(["keep", None, "k", "x"]))
@@ -161,7 +161,8 @@ def faults(draw, names: list[str], duration: int):
             out.append({"at": at, "kind": kind, "duration": 10, "key": "x",
                         "latency": {"dist": "lognormal", "median": "140ms", "p99": "600ms"}})
         else:
-            out.append({"at": at, "kind": kind, "duration": 10, "rps": draw(st.sampled_from([5, 50]))})
+            out.append({"at": at, "kind": kind, "duration": 10, "rps": draw(st.sampled_from([5, 50])),
+                        "pool": draw(st.sampled_from(["hsm", "external"]))})
     return out
 
 

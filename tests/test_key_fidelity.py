@@ -117,7 +117,7 @@ def test_schedule_destroy_during_the_propagation_delay_does_not_postpone_it():
 
 # -- messages, pending timeout, counts, fault events ----------------------------------------------------------
 def test_permission_denied_on_an_encrypt_names_use_to_encrypt():
-    data = scenario(services=[steady()], faults=[{"at": 100, "kind": "iam-revoke", "service": "steady"}])
+    data = scenario(services=[steady()], faults=[{"at": 100, "kind": "iam-revoke", "key": "k"}])
     _, out = world_run(data)
     denied = {(a[2], a[5]) for a in out.audit if a[4] == 7}
     assert denied == {("Encrypt", f"Permission 'cloudkms.cryptoKeyVersions.useToEncrypt' denied on resource "

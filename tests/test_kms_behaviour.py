@@ -123,8 +123,7 @@ REVOKE_CASES = {
     "key-schedule-destroy": ([{"at": T, "kind": "key-schedule-destroy", "key": "k"}], "key_destroy_scheduled",
                              MSG_DESTROY_SCHEDULED % K),
     "key-destroy": ([{"at": T, "kind": "key-destroy", "key": "k"}], "key_destroyed", MSG_DESTROYED % K),
-    "iam-revoke": ([{"at": T, "kind": "iam-revoke", "service": "app"},
-                    {"at": T, "kind": "iam-revoke", "service": "steady"}], "permission_denied",
+    "iam-revoke": ([{"at": T, "kind": "iam-revoke", "key": "k"}], "permission_denied",
                    MSG_PERMISSION % AGENT),
 }
 
@@ -168,8 +167,7 @@ def test_shut_down_stops_running_instances_shutdown_after_the_first_failure(caus
 
 def test_prevent_new_with_permission_denied_keeps_instances():
     data = scenario(services=[service(), steady_svc(shutdown_after=60)],
-                    faults=[{"at": T, "kind": "iam-revoke", "service": "steady"},
-                            {"at": T, "kind": "iam-revoke", "service": "app"}])
+                    faults=[{"at": T, "kind": "iam-revoke", "key": "k"}])
     _, out = world_run(data)
     assert_starts_split(out, T, "permission_denied")
     assert not [r for r in out.instances if r["stop_reason"] == "key_revocation"]
@@ -333,25 +331,57 @@ def test_repeated_disable_during_propagation_is_seen_at_the_first_disable_plus_p
 
 
 # -- IAM ------------------------------------------------------------------------------------------------------
-def test_iam_revoke_denies_with_the_service_agent_message_and_grant_restores():
-    data = scenario(services=[service(), steady_svc()],
-                    faults=[{"at": T, "kind": "iam-revoke", "service": "app"},
-                            {"at": 610, "kind": "iam-grant", "service": "app"}])
-    _, out = world_run(data)
-    assert_starts_split(out, T, "permission_denied", until=610)
-    assert all(r["start_error"] is None for r in rows(out, "app") if first_key_op(r) >= 610)
-    for t, svc, _m, _k, code, message, _r in out.audit:
-        if svc == "app" and T <= t < 610:
-            use = "useToEncrypt" if _m == "Encrypt" else "useToDecrypt"     # the permission each method needs
+def test_iam_revoke_on_a_key_denies_every_service_using_it_and_grant_restores():
+    """One service agent per project, its role granted on the key (DOMAIN.md section 9): revoking it on k
+    fails the starts of both services on k, and their validation checks, until the grant; a service on
+    another key of the same project keeps its access. key_usable follows the binding."""
+    data = scenario(keys=[key("k"), key("k2")],
+                    services=[service(), service("app2"), service("other", "k2"), steady_svc()],
+                    faults=[{"at": T, "kind": "iam-revoke", "key": "k"},
+                            {"at": 610, "kind": "iam-grant", "key": "k"}])
+    world, out = world_run(data)
+    assert world.kms.revoked_keys == set()                  # granted again at the end
+    for name in ("app", "app2"):
+        window = [r for r in rows(out, name) if T <= first_key_op(r) < 610]
+        assert window and all(r["start_error"] == "permission_denied" for r in window), name
+        assert all(r["start_error"] is None for r in rows(out, name) if first_key_op(r) >= 610), name
+        assert all(r["start_error"] is None for r in rows(out, name) if first_key_op(r) + 2 * KMS_L <= T), name
+        summary = svc_summary(out, name)["instance_starts_failed"]
+        assert summary["permission_denied"] == len(window) and sum(summary.values()) == len(window)
+    assert all(r["start_error"] is None for r in rows(out, "other"))
+    assert svc_summary(out, "other")["instance_starts_failed"]["permission_denied"] == 0
+    for t, svc, method, name, code, message, _r in out.audit:
+        if name == K and T <= t < 610:
+            use = "useToEncrypt" if method == "Encrypt" else "useToDecrypt"     # the permission each method needs
             assert code == 7 and message == (f"Permission 'cloudkms.cryptoKeyVersions.{use}' denied on "
-                                             f"resource '{K}' (or it may not exist).")
+                                             f"resource '{K}' (or it may not exist)."), (t, svc)
         else:
-            assert code == 0, (t, svc)          # the other service keeps its access
+            assert code == 0, (t, svc)          # the other key, and k outside the revocation
+    # The validation checks of steady (on k) are refused too: IAM is the key's, not a service's.
+    assert {(a[2], a[4]) for a in audit(out, "steady", {REASON_VALIDATE_ENCRYPT, REASON_VALIDATE_DECRYPT})
+            if T <= a[0] < 610} == {("Encrypt", 7), ("Decrypt", 7)}
     text = ("User's service account does not have CMEK decrypter permission. Service account: "
             "service-123456789012@serverless-robot-prod.iam.gserviceaccount.com")
     assert {e[3] for e in errors(out)} == {text} and AGENT in text
-    app = svc_summary(out)["instance_starts_failed"]
-    assert app["permission_denied"] > 0 and sum(app.values()) == app["permission_denied"]
+    assert {e[1] for e in errors(out)} == {"app", "app2", "steady"}
+    # key_usable (sampled at each bin's end) is 0 on k while revoked, 1 on k2 all along.
+    for name in ("app", "app2", "steady"):
+        usable = out.timeseries[name]["key_usable"]
+        assert usable == [int(not T <= (b + 1) * 10 < 610) for b in range(len(usable))], name
+    assert set(out.timeseries["other"]["key_usable"]) == {1}
+    # fault_events.csv names the key.
+    assert [(e.kind, e.target, e.applied) for e in out.fault_log] == [("iam-revoke", "k", True),
+                                                                       ("iam-grant", "k", True)]
+
+
+def test_deploy_onto_a_key_whose_binding_is_revoked_fails():
+    data = scenario(keys=[key("k"), key("k2")], services=[service(), steady_svc()],
+                    faults=[{"at": T, "kind": "iam-revoke", "key": "k2"},
+                            {"at": 400, "kind": "deploy", "service": "steady", "encryption_key": "k2"}])
+    world, out = world_run(data)
+    assert [(a[0], a[2], a[4]) for a in audit(out, "steady", {REASON_DEPLOY})] == [(400.0, "Encrypt", 7)]
+    assert svc_summary(out, "steady")["deploys"] == {"succeeded": 0, "failed": 1}
+    assert all(r["start_error"] is None for r in rows(out, "app"))     # app's key k keeps its binding
 
 
 # -- deploys ------------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def folder(tmp_path_factory):
                 service("s-iam", "iam"), service("s-ext", "ext")]
     faults = [{"at": 310, "kind": "key-disable", "key": "dis"}, {"at": 310, "kind": "key-destroy", "key": "des"},
               {"at": 310, "kind": "key-schedule-destroy", "key": "sch"},
-              {"at": 310, "kind": "iam-revoke", "service": "s-iam"},
+              {"at": 310, "kind": "iam-revoke", "key": "iam"},
               {"at": 400, "kind": "deploy", "service": "s-ext"},
               {"at": 500, "kind": "kms-outage", "duration": 30}]
     data = scenario(duration=900, keys=keys, services=services, faults=faults,

@@ -1,8 +1,10 @@
 """Seed-page behaviour table, row "KMS quota exceeded" (DOMAIN.md sections 1, 5): RESOURCE_EXHAUSTED is
 logged and no new instance starts until quota is available again. Pools are per (key project, protection
 level); per-second enforcement admits rpm/60 per 1 s window on average (the fraction carried over, never
-more than ceil(rpm/60) in one window), per-minute floor(rpm) in every fixed 60 s window aligned to 0; a rejected request consumes nothing; software keys use no quota; other
-consumers (background_rps, kms-background-load) draw on the same pool.
+more than ceil(rpm/60) in one window), per-minute floor(rpm) in every fixed 60 s window aligned to 0; a
+rejected request consumes nothing; software keys use no quota; other consumers (background_rps,
+kms-background-load) draw on the pool of their own protection level (a plain background_rps, and a load
+without `pool`, mean HSM), in every key project or the one a load names.
 
 Window counts are rebuilt from the raw records: the audit log (every service operation, with its code)
 plus the pool's admitted background requests per second (kms_usage.csv's `background` column).
@@ -259,3 +261,76 @@ def test_peak_per_second_counts_requested_operations_admitted_or_not():
     assert kms["peak_per_minute"] == max(per_minute.values())
     assert kms["quota_pools"]["sec/hsm"]["peak_admitted_per_second"] == 2
     assert kms["operations"] == len(out.audit)
+
+
+# -- background load belongs to a pool (DOMAIN.md section 9, "Quota pools") ---------------------------------
+def _two_pools(quota=None, faults=(), keys=None):
+    """app on the HSM key k, ext on the external key x, both in project sec: two pools, sec/hsm and
+    sec/external, with tight quotas (10 per second each) so that any background shows in the refusals."""
+    keys = keys or [key("k"), key("x", "external")]
+    services = [_steady_load(), _steady_load(name="ext", key_id=keys[1]["id"])]
+    quota = {"hsm_requests_per_minute": 600, "external_requests_per_minute": 600, **(quota or {})}
+    return world_run(scenario(duration=600, keys=keys, services=services, kms={"quota": quota}, faults=faults))
+
+
+def _background_by_pool(out) -> dict:
+    """Admitted background requests per pool, from kms_usage.csv's rows."""
+    totals: Counter = Counter()
+    for row in out.kms_usage:
+        totals[row["pool"]] += row["background"]
+    return dict(totals)
+
+
+def _pool_audit(out, key_id: str) -> list:
+    """The audit records of the key with this id (whatever its project)."""
+    return [a for a in out.audit if a[3].endswith(f"/cryptoKeys/{key_id}")]
+
+
+@pytest.mark.parametrize("how", ["background_rps", "kms-background-load"])
+def test_background_on_the_external_pool_leaves_the_hsm_pool_alone(how):
+    if how == "background_rps":
+        world, out = _two_pools(quota={"background_rps": {"external": 30}})
+    else:
+        world, out = _two_pools(faults=[{"at": 100, "kind": "kms-background-load", "duration": 300, "rps": 30,
+                                         "pool": "external"}])
+    _, quiet = _two_pools()
+    pools = out.summary["kms"]["quota_pools"]
+    assert pools["sec/external"]["admitted_background"] > 0 and pools["sec/external"]["rejected_background"] > 0
+    assert pools["sec/hsm"]["admitted_background"] == pools["sec/hsm"]["rejected_background"] == 0
+    assert _background_by_pool(out).get("sec/hsm", 0) == 0
+    # The HSM pool's admissions are exactly those of the run without any background.
+    assert _pool_audit(out, "k") == _pool_audit(quiet, "k")
+    assert pools["sec/hsm"] == quiet.summary["kms"]["quota_pools"]["sec/hsm"]
+    # ...while the external service meets RESOURCE_EXHAUSTED.
+    assert any(a[4] == 8 for a in _pool_audit(out, "x")) and not any(a[4] == 8 for a in _pool_audit(quiet, "x"))
+    if how == "kms-background-load":
+        bg_seconds = [r["second"] for r in out.kms_usage if r["pool"] == "sec/external" and r["background"]]
+        assert 100 <= min(bg_seconds) and max(bg_seconds) < 400
+
+
+def test_a_plain_background_rps_loads_the_hsm_pool_only():
+    world, out = _two_pools(quota={"background_rps": 30})
+    _, quiet = _two_pools()
+    pools = out.summary["kms"]["quota_pools"]
+    assert pools["sec/hsm"]["admitted_background"] > 0
+    assert pools["sec/external"]["admitted_background"] == pools["sec/external"]["rejected_background"] == 0
+    assert _pool_audit(out, "x") == _pool_audit(quiet, "x")
+    assert any(a[4] == 8 for a in _pool_audit(out, "k"))
+
+
+def test_background_load_without_pool_means_hsm_of_every_key_project():
+    keys = [key("k"), key("k2", project="other")]
+    world, out = _two_pools(keys=keys, faults=[{"at": 100, "kind": "kms-background-load", "duration": 300,
+                                                "rps": 30}])
+    totals = _background_by_pool(out)
+    assert totals["sec/hsm"] > 0 and totals["other/hsm"] > 0
+
+
+def test_background_load_with_project_loads_that_projects_pool_only():
+    keys = [key("k"), key("k2", project="other")]
+    world, out = _two_pools(keys=keys, faults=[{"at": 100, "kind": "kms-background-load", "duration": 300,
+                                                "rps": 30, "pool": "hsm", "project": "other"}])
+    _, quiet = _two_pools(keys=keys)
+    assert _background_by_pool(out).get("sec/hsm", 0) == 0 and _background_by_pool(out)["other/hsm"] > 0
+    assert _pool_audit(out, "k") == _pool_audit(quiet, "k")
+    assert any(a[4] == 8 for a in _pool_audit(out, "k2"))

@@ -58,7 +58,7 @@ def test_a_replication_does_not_depend_on_how_many_run():
 FAULTS = {
     "key-disable": [{"at": "30s", "kind": "key-disable", "key": "k"}, {"at": "70s", "kind": "key-enable", "key": "k"}],
     "kms-outage": [{"at": "25s", "kind": "kms-outage", "duration": "30s"}],
-    "iam-revoke": [{"at": "20s", "kind": "iam-revoke", "service": "svc"}],
+    "iam-revoke": [{"at": "20s", "kind": "iam-revoke", "key": "k"}],
     "quota-change": [{"at": "10s", "kind": "quota-change", "hsm_requests_per_minute": 60}],
 }
 

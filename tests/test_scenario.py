@@ -73,6 +73,7 @@ def test_reference_loads():
     assert s.kms.latency == LogNormal.from_median_p99(0.008, 0.040)
     assert s.kms.quota.hsm_requests_per_minute == 30000 and s.kms.quota.enforcement == "per-second"
     assert s.kms.ekm.timeout == 0.150 and s.kms.retry.max_backoff == 32.0 and s.kms.retry.jitter == 0.2
+    assert (s.kms.quota.background_rps.hsm, s.kms.quota.background_rps.external) == (0, 0)
     key = s.keys[0]
     assert (key.id, key.protection, key.project, key.location) == ("images", "hsm", "acme-sec", "us-central1")
     assert key.destroy_scheduled_duration == 30 * 86400
@@ -136,9 +137,10 @@ faults:
   - {at: 31m, kind: ekm-latency, duration: 10m, latency: {dist: lognormal, median: 140ms, p99: 600ms}}
   - {at: 1m, kind: quota-change, hsm_requests_per_minute: 600}
   - {at: 1m, kind: kms-background-load, duration: 5m, rps: 400}
+  - {at: 1m, kind: kms-background-load, duration: 5m, rps: 40, pool: external, project: acme-prod}
   - {at: 1m, kind: kms-outage, duration: 5m}
-  - {at: 2m, kind: iam-revoke, service: api}
-  - {at: 3m, kind: iam-grant, service: api}
+  - {at: 2m, kind: iam-revoke, key: ext}
+  - {at: 3m, kind: iam-grant, key: ext}
   - {at: 4m, kind: key-schedule-destroy, key: hsm}
 """
 
@@ -169,6 +171,18 @@ def test_full_scenario(full):
     quota = next(f for f in full.faults if isinstance(f, QuotaChange))
     assert quota.external_requests_per_minute is None and quota.duration is None
     assert full.key("ext").protection == "external" and full.service("web").autoscaling.policy == "knative"
+    loads = [f for f in full.faults if f.kind == "kms-background-load"]
+    assert [(f.pool, f.project) for f in loads] == [("hsm", None), ("external", "acme-prod")]
+    assert [f.key for f in full.faults if f.kind.startswith("iam-")] == ["ext", "ext"]
+
+
+def test_background_rps_per_pool_and_a_plain_number_means_hsm():
+    plain = scenario_from_dict({"name": "b", "services": [{"name": "a"}], "kms": {"quota": {"background_rps": 7}}})
+    assert (plain.kms.quota.background_rps.hsm, plain.kms.quota.background_rps.external) == (7, 0)
+    both = scenario_from_dict({"name": "b", "services": [{"name": "a"}],
+                               "kms": {"quota": {"background_rps": {"external": 2.5}}}})
+    assert (both.kms.quota.background_rps.hsm, both.kms.quota.background_rps.external) == (0, 2.5)
+    assert scenario_from_dict(plain.to_resolved_dict()) == plain
 
 
 def test_round_trip_is_equal(full, tmp_path):
@@ -319,8 +333,22 @@ BAD = [
      "faults[0].error: must be one of TIMEOUT, UNREACHABLE_NETWORK"),
     (dict(faults__0={"at": "1m", "kind": "ekm-outage", "duration": "1m", "error": "TIMEOUT", "key": "images"}),
      "faults[0].key: key 'images' has protection hsm; ekm-outage needs an external or external-vpc key"),
-    (dict(faults__0={"at": "1m", "kind": "iam-revoke", "service": "cart"}),
-     "faults[0].service: unknown service 'cart' (services: checkout)"),
+    (dict(faults__0={"at": "1m", "kind": "iam-revoke", "key": "cart"}),
+     "faults[0].key: unknown key id 'cart' (keys: images)"),
+    (dict(faults__0={"at": "1m", "kind": "kms-background-load", "duration": "1m", "rps": 1, "project": "acme"}),
+     "faults[0].project: unknown key project 'acme' (key projects: acme-sec)"),
+    (dict(faults__0={"at": "1m", "kind": "kms-background-load", "duration": "1m", "rps": 1, "pool": "ekm"}),
+     "faults[0].pool: must be one of hsm, external, got 'ekm'"),
+    (dict(kms__quota__background_rps=-2), "kms.quota.background_rps: must be at least 0, got -2"),
+    (dict(kms__quota__background_rps="lots"),
+     "kms.quota.background_rps: must be requests per second (the HSM pool) or {hsm: N, external: M}, got 'lots'"),
+    (dict(kms__quota__background_rps={"hsm": 1, "ekm": 2}), "kms.quota.background_rps.ekm: unknown key"),
+    (dict(faults__0={"at": "1m", "kind": "iam-revoke", "service": "checkout"}),
+     "faults[0].service: iam-revoke takes key: (the service agent's role is granted on a key, for every service "
+     "of the project); write key: images"),
+    (dict(faults__0={"at": "1m", "kind": "iam-grant", "service": "cart"}),
+     "faults[0].service: iam-grant takes key: (the service agent's role is granted on a key, for every service "
+     "of the project); write key: <the service's key id>"),
     (dict(faults__0={"at": "1m", "kind": "deploy", "service": "checkout", "encryption_key": "new"}),
      "faults[0].encryption_key: unknown key id 'new' (keys: images)"),
     (dict(faults__0={"at": "1m", "kind": "quota-change"}),
@@ -474,3 +502,19 @@ def test_scenario_pickles_for_worker_processes(full):
     clone = pickle.loads(pickle.dumps(full))
     assert clone == full and clone.source_path == full.source_path
     assert clone.services[0].traffic.trace_points == full.services[0].traffic.trace_points
+
+
+def test_the_reference_files_commented_faults_are_accepted():
+    """Every commented-out fault example of the reference file parses, with the meaning its comment gives."""
+    lines = [line.split("#", 2)[1].strip() for line in REFERENCE.read_text().splitlines()
+             if line.strip().startswith("# - {")]
+    examples = [yaml.safe_load(line)[0] for line in lines]
+    assert len(examples) >= 12
+    data = reference_mapping()
+    data["faults"] = examples
+    s = scenario_from_dict(data)
+    kinds = {f.kind: f for f in s.faults}
+    assert set(kinds) >= {"kms-background-load", "iam-revoke", "iam-grant", "deploy", "quota-change"}
+    load = kinds["kms-background-load"]
+    assert (load.pool, load.project, load.rps) == ("hsm", None, 400)
+    assert kinds["iam-revoke"].key == kinds["iam-grant"].key == "images"

@@ -1,5 +1,5 @@
-"""A service's access to its keys: KMS calls with retry, the start decrypts, validation checks, the
-revocation countdown, and the IAM binding of its service agent.
+"""A service's access to its keys: KMS calls with retry, the start decrypts, validation checks and the
+revocation countdown. (The IAM binding is the project's, on the key: Kms holds it.)
 
 Retryable key errors are retried with backoff and jitter for as long as it takes (the platform's retry).
 A non-retryable error starts the shutdown countdown where the revocation rules call for one: always for a
@@ -32,14 +32,7 @@ class KeyAccess:
         self.revisions = None                         # Deployer: the current revision
         self._countdowns: dict[str, object] = {}     # key id -> token of the running shutdown countdown
 
-    # -- the IAM binding ------------------------------------------------------------------------------
-    @property
-    def iam_granted(self) -> bool:
-        return self.caller.iam_granted
-
-    def set_iam(self, granted: bool) -> None:
-        self.caller.iam_granted = granted
-
+    # -- the key-side rule ---------------------------------------------------------------------------
     def key_usable(self, key, t: float) -> bool:
         return self.kms.key_usable(self.caller, key, t)
 

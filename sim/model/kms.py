@@ -3,12 +3,16 @@
 A call is decided when it reaches KMS, in the order a request meets the checks: Cloud KMS reachable
 (`kms-outage` -> UNAVAILABLE, retryable), the quota of the key's project and protection level (software
 keys use none; a rejected request consumes nothing), then the key-side rule (`Kms.key_refusal`: the
-service agent's IAM permission, the key version's state, for external keys an external key manager
+project's service agent's IAM binding on the key, the key version's state, for external keys an external key manager
 outage), and for external keys the EKM latency against the 150 ms timeout. The key-side rule is the one
 place that says whether a key works: the calls use it, and so does the `key_usable` time-series column.
 Latencies are drawn for every call, whatever its outcome, so that faults do not shift the draws of later
-calls. A caller is a small `KmsCaller` context (who calls, its random streams, its IAM binding), not a
-service.
+calls. A caller is a small `KmsCaller` context (who calls, its random streams), not a service.
+
+The IAM binding lives here, once: the service agent is one per project and its role is granted on the
+key (DOMAIN.md section 9), so `revoked_keys` holds the keys whose binding is revoked, for every service of
+the project that uses them. Only `World.set_iam(key_id, granted)` (the iam-revoke / iam-grant faults)
+changes it.
 """
 from __future__ import annotations
 
@@ -60,11 +64,10 @@ class KeyOpResult:
 
 @dataclass(slots=True)
 class KmsCaller:
-    """Who makes a key operation: the service's name, its latency streams and its service agent's binding."""
+    """Who makes a key operation: the service's name and its latency streams."""
     name: str
     rng_kms: object
     rng_ekm: object
-    iam_granted: bool = True
 
 
 OK = KeyOpResult(0, "", False, None, 0.0)
@@ -83,6 +86,14 @@ class Kms:
         self.ekm_outages = windows(scenario.faults, "ekm-outage")
         self.ekm_latency_changes = windows(scenario.faults, "ekm-latency")
         self.on_key_disabled = None       # callback(t, key): the EKM disabled a key version (fault_events.csv)
+        self.revoked_keys: set[str] = set()   # key ids the project's service agent has lost its role on
+
+    def set_iam(self, key_id: str, granted: bool) -> None:
+        """The project's service agent gains or loses cryptoKeyEncrypterDecrypter on the key."""
+        if granted:
+            self.revoked_keys.discard(key_id)
+        else:
+            self.revoked_keys.add(key_id)
 
     def pool_for(self, key):
         if key.protection == "software":
@@ -98,10 +109,11 @@ class Kms:
         return result
 
     def key_refusal(self, caller: KmsCaller, key, t: float, method: str = "Decrypt") -> KeyOpResult | None:
-        """The key-side rule: IAM, then the key version's state, then an EKM outage (external keys).
+        """The key-side rule: IAM (the project's service agent on this key), then the key version's state,
+        then an EKM outage (external keys).
 
         None when the key itself would serve the call. Latency is left at 0: the caller adds its own."""
-        if not caller.iam_granted:
+        if key.id in self.revoked_keys:
             use = "useToEncrypt" if method == "Encrypt" else "useToDecrypt"
             return KeyOpResult(7, f"Permission 'cloudkms.cryptoKeyVersions.{use}' denied on "
                                   f"resource '{key.name}' (or it may not exist).",

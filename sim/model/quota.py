@@ -8,7 +8,9 @@ in one window, and a quota below 60/min still admits one request every 60/rpm se
 just below 1, so the first window admits ceil(rpm/60). `per-minute` admits at most floor(rpm) in each 60 s
 window. Windows are aligned to the start of the run.
 
-Other consumers of the same quota (storage, databases...) arrive as a Poisson process. Their arrival times
+Other consumers of the same pool (Cloud SQL, Cloud Storage CMEK...) arrive as a Poisson process; each pool
+has its own background (kms.quota.background_rps per protection level, and the kms-background-load faults
+on that pool). Their arrival times
 are drawn one window at a time, for every window in order, from the pool's own stream; they are merged
 with the services' requests lazily, so background load costs no simulation events.
 """

@@ -57,11 +57,14 @@ class QuotaSchedule:
 
 
 class BackgroundLoad:
-    """Rate (per second) of other consumers of a quota: the base rate plus `kms-background-load` faults."""
+    """Rate (per second) of other consumers of one quota pool (key project, protection level "hsm" or
+    "external"): the pool's base rate (kms.quota.background_rps) plus the `kms-background-load` faults on
+    that pool (their `pool`, and their `project` or every key project)."""
 
-    def __init__(self, base_rps: float, faults):
+    def __init__(self, base_rps: float, faults, project: str | None = None, level: str = "hsm"):
         self.base = base_rps
-        self.loads = [(f.at, f.at + f.duration, f.rps) for f in faults if f.kind == "kms-background-load"]
+        self.loads = [(f.at, f.at + f.duration, f.rps) for f in faults
+                      if f.kind == "kms-background-load" and f.loads(project, level)]
 
     def rate(self, t: float) -> float:
         return self.base + sum(rps for s, e, rps in self.loads if s <= t < e)

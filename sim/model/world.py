@@ -67,7 +67,8 @@ class World:
             rpm_field = f"{level}_requests_per_minute"
             pools[(project, level)] = QuotaPool(
                 f"{project}/{level}", QuotaSchedule(getattr(sc.kms.quota, rpm_field), sc.faults, rpm_field),
-                sc.kms.quota.enforcement, BackgroundLoad(sc.kms.quota.background_rps, sc.faults),
+                sc.kms.quota.enforcement,
+                BackgroundLoad(sc.kms.quota.background_rps.for_pool(level), sc.faults, project, level),
                 rngs.stream(sc.seed, self.replication, "background_kms", index), sc.duration)
         return pools
 
@@ -96,9 +97,10 @@ class World:
         """EXTERNAL_PERMISSION_DENIED: the EKM disabled the key version (logged like a fault)."""
         self.log_fault(FaultEvent(t, "key-disabled-by-ekm", key.id, True))
 
-    def set_iam(self, service: str, granted: bool) -> bool:
-        """The service agent of `service` gains or loses the encrypter/decrypter role."""
-        self.services[service].key_access.set_iam(granted)
+    def set_iam(self, key_id: str, granted: bool) -> bool:
+        """The project's service agent gains or loses the encrypter/decrypter role on the key: every
+        service of the project using that key (start decrypts, validation checks, deploy encrypts)."""
+        self.kms.set_iam(key_id, granted)
         return True
 
     def deploy(self, service: str, fault):

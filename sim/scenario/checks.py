@@ -43,6 +43,7 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
 
     keys = _items(raw, "keys")
     protections: dict[str, Any] | None = None if keys is None else {}
+    projects: set[str] | None = None if keys is None else set()
     for i, key in keys or ():
         if not isinstance(key, Mapping):
             continue
@@ -53,6 +54,8 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
             else:
                 protections[key_id] = key.get("protection", "hsm")
         match = KEY_NAME_RE.fullmatch(name) if isinstance(name, str) else None
+        if match:
+            projects.add(match["project"])
         if match and isinstance(region, str) and match["location"] != region:
             problems.append((("keys", i, "name"), f"location {match['location']!r} must equal the services' "
                                                   f"region (project.region {region!r})"))
@@ -73,7 +76,7 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
         if all(isinstance(n, int) and not isinstance(n, bool) for n in (low, high)) and low > high >= 1:
             problems.append((("services", i, "min_instances"), MIN_ABOVE_MAX.format(high=high, low=low)))
 
-    context = CrossContext(protections, names)
+    context = CrossContext(protections, names, projects)
     for i, fault in _items(raw, "faults") or ():
         if not isinstance(fault, Mapping):
             continue
@@ -86,3 +89,12 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
             problems += FAULT_CLASSES[kind].cross_check(fault, i, context)
     return problems
 
+
+
+def service_keys(raw: Mapping) -> dict:
+    """Service name -> its encryption_key as written (for messages that name a service's key)."""
+    out = {}
+    for _, service in _items(raw, "services") or ():
+        if isinstance(service, Mapping) and isinstance(service.get("name"), str):
+            out.setdefault(service["name"], service.get("encryption_key"))
+    return out

@@ -3,7 +3,7 @@
 One class per kind, registered in `FAULT_CLASSES` (kind -> class). Each class says
 - how it parses (its fields, checked by pydantic) and how it is checked across the file (`cross_check`);
 - what it does to the world (`effect`): a "state" kind changes state at `at` through `apply(world)`, which
-  uses only `world.change_key_state(key, kind)`, `world.set_iam(service, granted=...)` and
+  uses only `world.change_key_state(key, kind)`, `world.set_iam(key, granted=...)` and
   `world.deploy(service, fault)`; a "window" kind changes nothing at a time: the model looks its windows up;
 - how it is described in charts and fault_events.csv (`colour`, `target`, `label()`, `undone_by`).
 
@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from sim.scenario.constants import EXTERNAL_PROTECTIONS, RETRYABLE_EKM_DOMAINS, EkmDomain
 from sim.scenario.types import DistType, Number, Seconds, StrictModel, Text
@@ -38,15 +38,23 @@ def known_text(ids) -> str:
 
 @dataclass(frozen=True)
 class CrossContext:
-    """Key ids (-> protection) and service names defined in the file; None when that part is malformed."""
+    """Key ids (-> protection), service names and key projects (of the key names) defined in the file;
+    None when that part is malformed."""
 
     keys: Mapping[str, Any] | None
     services: Collection[str] | None
+    projects: Collection[str] | None = None
 
     def key_problems(self, loc: tuple, key_id) -> Problems:
         """A reference to a key id that is not defined (nothing when the id or the keys are malformed)."""
         if isinstance(key_id, str) and self.keys is not None and key_id not in self.keys:
             return [(loc, f"unknown key id {key_id!r} (keys: {known_text(self.keys)})")]
+        return []
+
+    def project_problems(self, loc: tuple, project) -> Problems:
+        """A key project no key of the file lives in (nothing when the project or the keys are malformed)."""
+        if isinstance(project, str) and self.projects is not None and project not in self.projects:
+            return [(loc, f"unknown key project {project!r} (key projects: {known_text(self.projects)})")]
         return []
 
     def service_problems(self, loc: tuple, name) -> Problems:
@@ -236,35 +244,66 @@ class QuotaChange(FaultBase):
 
 
 class KmsBackgroundLoad(FaultBase):
-    """Extra Poisson consumers of the same KMS quota for `duration`."""
+    """Extra Poisson consumers of one protection pool (`pool`: hsm, the default, or external) for
+    `duration`, in the key project `project` (None: every key project of the scenario)."""
 
     colour: ClassVar[str] = "tab:cyan"
 
     kind: Literal["kms-background-load"]
     duration: Seconds(gt=0)
     rps: Number(ge=0)
+    pool: Literal["hsm", "external"] = "hsm"
+    project: Union[Text, None] = None
+
+    @classmethod
+    def cross_check(cls, raw, index, context):
+        return context.project_problems(("faults", index, "project"), raw.get("project"))
+
+    def loads(self, project: str, level: str) -> bool:
+        """Does this load fall on the pool (key project, protection level)?"""
+        return self.pool == level and self.project in (None, project)
 
     def label(self) -> str:
-        return f"kms-background-load +{self.rps:g}/s"
+        where = f"{self.project}/{self.pool}" if self.project else self.pool
+        return f"kms-background-load +{self.rps:g}/s ({where})"
 
 
 # ---------------------------------------------------------------------------------------------------------
 # IAM and deployments.
 
+IAM_SERVICE_FORM = ("{kind} takes key: (the service agent's role is granted on a key, for every service of "
+                    "the project); write key: {key}")
+
+
 class IamFault(FaultBase):
-    """The service agent loses (revoke) or regains (grant) the encrypter/decrypter role."""
+    """The project's service agent loses (revoke) or regains (grant) the encrypter/decrypter role on `key`:
+    every service of the project using that key is affected (DOMAIN.md section 9)."""
 
     effect: ClassVar[Literal["state", "window"]] = "state"
 
     kind: Literal["iam-revoke", "iam-grant"]
-    service: Text
+    key: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_service_form(cls, data, info: ValidationInfo):
+        """The old form named a service: one line saying what to write instead (its key id when known)."""
+        if isinstance(data, Mapping) and "service" in data:
+            service_keys = (info.context or {}).get("service_keys") or {}
+            service = data["service"]
+            key = service_keys.get(service) if isinstance(service, str) else None
+            hint = key if isinstance(key, str) else "<the service's key id>"
+            if isinstance(service, str) and service in service_keys and key is None:
+                hint += f" (service {service!r} uses Google-managed encryption: no key, no IAM binding)"
+            raise InputError(IAM_SERVICE_FORM.format(kind=data.get("kind", "iam-revoke"), key=hint), "service")
+        return data
 
     @classmethod
     def cross_check(cls, raw, index, context):
-        return context.service_problems(("faults", index, "service"), raw.get("service"))
+        return context.key_problems(("faults", index, "key"), raw.get("key"))
 
     def apply(self, world):
-        return world.set_iam(self.service, granted=self.kind == "iam-grant")
+        return world.set_iam(self.key, granted=self.kind == "iam-grant")
 
 
 class IamRevoke(IamFault):

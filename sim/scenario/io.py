@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario.checks import cross_problems
+from sim.scenario.checks import cross_problems, service_keys
 from sim.scenario.constants import path_text
 from sim.scenario.errors import ScenarioError, problem_lines
 from sim.scenario.models import Scenario
@@ -109,7 +109,8 @@ def scenario_from_dict(data, source: str = "<dict>", base_dir: str | Path | None
     base = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
     cross = cross_problems(data)
     try:
-        scenario = Scenario.model_validate(data, context={"base_dir": base, "cross_checked": True})
+        scenario = Scenario.model_validate(data, context={"base_dir": base, "cross_checked": True,
+                                                              "service_keys": service_keys(data)})
     except ValidationError as exc:
         raise ScenarioError(problem_lines(source, exc.errors(), cross)) from None
     if cross:

@@ -21,7 +21,7 @@ from sim.scenario.constants import (
 from sim.scenario.faults import DeployFault, Fault
 from sim.scenario.types import (
     DURATION_SCHEMA, RATE_SCHEMA, DistType, Integer, Memory, Number, Seconds, StrictModel, Text, TraceType,
-    rate_check, seconds_check,
+    rate_check, rps_check, seconds_check,
 )
 from sim.units import InputError, format_duration, show_value
 
@@ -63,13 +63,40 @@ class Project(StrictModel):
         return f"service-{self.number}@serverless-robot-prod.iam.gserviceaccount.com"
 
 
+class BackgroundRps(StrictModel):
+    """Other consumers (Cloud SQL, Cloud Storage CMEK...) of each protection pool of every key project,
+    requests per second (Poisson); each pool gets only its own."""
+
+    hsm: Number(ge=0) = 0.0
+    external: Number(ge=0) = 0.0
+
+    def for_pool(self, level: str) -> float:
+        """The rate of one pool level ("hsm" or "external")."""
+        return self.hsm if level == "hsm" else self.external
+
+
+def _background_rps(value):
+    """A plain number means the HSM pool (the external pool then gets 0); else {hsm: N, external: M}."""
+    if isinstance(value, Mapping) or isinstance(value, BackgroundRps):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError("must be requests per second (the HSM pool) or {hsm: N, external: M}, "
+                         f"got {show_value(value)}")
+    return {"hsm": rps_check(value), "external": 0.0}
+
+
 class Quota(StrictModel):
     """Cloud KMS quota of the project that holds the key, per protection level."""
 
     hsm_requests_per_minute: Number(gt=0) = 30000.0
     external_requests_per_minute: Number(gt=0) = 6000.0
     enforcement: Literal["per-second", "per-minute"] = "per-second"
-    background_rps: Number(ge=0) = 0.0
+    background_rps: Annotated[BackgroundRps, BeforeValidator(_background_rps), WithJsonSchema({"anyOf": [
+        {"type": "number", "minimum": 0, "description": "requests per second on the HSM pool"},
+        {"type": "object", "additionalProperties": False,
+         "properties": {"hsm": {"type": "number", "minimum": 0}, "external": {"type": "number", "minimum": 0}}}],
+        "description": "other consumers of each pool, requests per second; a plain number means the HSM pool"},
+    )] = BackgroundRps()
 
 
 class Ekm(StrictModel):

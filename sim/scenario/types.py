@@ -154,7 +154,7 @@ Text = Annotated[str, AfterValidator(_non_empty)]
 # ---------------------------------------------------------------------------------------------------------
 # Traffic values: a rate (constant or [time, rps] points) or the path of a trace file (CSV).
 
-_rps_check = _number_check(ge=0)
+rps_check = _number_check(ge=0)     # requests per second (also kms.quota.background_rps)
 
 
 def rate_check(value):
@@ -162,7 +162,7 @@ def rate_check(value):
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _rps_check(value)
+        return rps_check(value)
     if not isinstance(value, (list, tuple)) or not value:
         raise InputError(f"must be requests per second or a list of [time, rps] points, got {show_value(value)}")
     points, previous = [], None
@@ -171,7 +171,7 @@ def rate_check(value):
             raise InputError(f"must be a [time, rps] pair, got {show_value(point)}", f"[{i}]")
         try:
             t = parse_duration(point[0])
-            rps = _rps_check(point[1])
+            rps = rps_check(point[1])
         except InputError as exc:
             raise InputError(str(exc), f"[{i}]") from None
         if i == 0 and t != 0:
