@@ -122,4 +122,5 @@ def _quota_line(ax, tx, x, q, total, peak: float, top: float, title: str, unit: 
     ax.step(np.append(x, tx.end), np.append(q, q[-1]), where="post", color="black", lw=1.5, ls="--",
             label=f"quota {quota_text}{above}")
     use = float(np.max(total / q)) if len(total) else 0.0
-    return top, title + f"; peak requested {peak:,.0f}{unit} = {use:.0%} of the quota in force"
+    share = f"{use:.0%}" if use >= 0.01 or use == 0 else "<1%"
+    return top, title + f"; peak requested {peak:,.0f}{unit} = {share} of the quota in force"
