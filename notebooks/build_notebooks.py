@@ -84,10 +84,11 @@ for s in sc.services:
         new_markdown_cell("""\
 ## 1. At the current quota
 
-One run of the scenario as it is. In `kms.png` the stacked areas are the key operations the services request
-each second (instance starts, validation checks, background consumers of the same quota); the dashed line is
-the quota and the red crosses are the requests refused with `RESOURCE_EXHAUSTED` (the per-minute panel
-shows the burst more clearly). Each refused Decrypt fails an instance start (`quota_exceeded`, counted in
+One run of the scenario as it is. In `kms.png` the stacked areas are the key operations requested each
+second, admitted or not (instance starts, validation checks, background consumers of the same quota); the
+dashed line is the quota, the red crosses are the services' operations refused with `RESOURCE_EXHAUSTED`
+and the orange dots the refused background requests; the per-minute panel, which shows the burst more
+clearly, adds what the quota admitted in all as a line. Each refused Decrypt fails an instance start (`quota_exceeded`, counted in
 the cold-start chart's title); the autoscaler asks again at its next decision, so in the timeline the ready
 instances lag behind the desired ones while the burst lasts."""),
         new_code_cell('''\

@@ -30,8 +30,13 @@ TIMESERIES_COLUMNS = ("time_s", "service", "arrivals", "served", "failed_429", "
 INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at", "stopped_at", "stop_reason",
                     "start_error", "startup_s", "kms_wait_s", "key_attempts", "schedule_s", "image_fetch_s",
                     "key_operations_s", "container_start_s", "app_init_s")
+# Requested operations per reason (starts, validation, deploy, background: admitted or refused), the
+# services' refused operations in all (resource_exhausted), the quota per second, then what the quota
+# refused per reason (added later, hence after quota_per_second): requested - *_rejected = admitted, and
+# the services' operations a kms-outage answered before the quota check (`unavailable`: no quota used).
 KMS_USAGE_COLUMNS = ("pool", "second", "starts", "validation", "deploy", "background", "resource_exhausted",
-                     "quota_per_second")
+                     "quota_per_second", "starts_rejected", "validation_rejected", "deploy_rejected",
+                     "background_rejected", "unavailable")
 QUOTA_IN_FORCE_COLUMNS = ("pool", "level", "enforcement", "start_s", "end_s", "requests_per_minute",
                           "admitted_per_window", "window_s")
 FAULT_WINDOW_COLUMNS = ("number", "kind", "target", "start_s", "end_s", "label")

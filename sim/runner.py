@@ -123,6 +123,11 @@ def run_cli(scenario: Scenario, args) -> int:
     write_results(result, out, plots=not args.no_plots)
     if show:
         print(summary_table(result.summary))
+        if not args.no_plots:
+            from .plots import skipped_charts, skipped_line
+            line = skipped_line(skipped_charts(out))
+            if line:
+                print(line)
         print(f"results: {out}  ({result.wall_seconds:.1f} s)")
     return 0
 

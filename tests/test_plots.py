@@ -2,9 +2,13 @@
 (faults or none, HSM, software or no keys, with or without the fault-free twin)."""
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
+import sys
 
 import pytest
+import yaml
 
 from sim import plots
 from sim.results import write_results
@@ -78,6 +82,38 @@ def test_notes_when_there_is_nothing_to_compare_or_no_quota(folders):
     assert "--no-baseline" in texts(plots.capacity_loss_figure(folders["software"]))
 
 
+@pytest.mark.parametrize("case, skipped", [
+    ("faults", {}),
+    ("plain", {"kms": "no service uses a CMEK key", "capacity_loss": "no faults"}),
+    ("software", {"kms": "software keys", "capacity_loss": "--no-baseline"})])
+def test_charts_with_nothing_to_show_are_not_written(folders, case, skipped, tmp_path):
+    folder = tmp_path / case
+    shutil.copytree(folders[case], folder)
+    why = plots.skipped_charts(folder)
+    assert set(why) == set(skipped)
+    assert all(words in why[name] for name, words in skipped.items())
+    written = plots.write_charts(folder)
+    assert [p.name for p in written] == [f"{n}.png" for n in plots.CHARTS if n not in skipped]
+    assert sorted(p.name for p in folder.glob("*.png")) == sorted(p.name for p in written)
+    line = plots.skipped_line(why)
+    assert (line is None) == (not skipped)
+    # The figure functions still draw such a folder (notebooks call them): with a note.
+    for name in skipped:
+        assert plots.FIGURES[name](folder).get_suptitle()
+
+
+def test_sim_run_prints_one_line_naming_the_skipped_charts(tmp_path):
+    scenario = tmp_path / "plain.yaml"
+    scenario.write_text(yaml.safe_dump(_scenario("plain", None, [])))
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(scenario), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "not written" in line]
+    assert lines == ["charts not written: kms.png (no service uses a CMEK key: no KMS quota to draw against); "
+                     "capacity_loss.png (no faults: no fault-free twin to compare with)"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["cold_start.png", "timeline.png"]
+
+
 def test_fault_windows_pair_state_changes_and_keep_durations(folders):
     windows = plots.fault_windows(plots.Folder.read(folders["faults"]))
     kinds = [(w.kind, w.start, w.end) for w in windows]
@@ -93,6 +129,21 @@ def test_kms_chart_marks_quota_and_resource_exhausted(folders):
     assert any(label.startswith("quota 4/s") for label in labels)
     assert any(label.startswith("quota 240/min") for label in labels)
     assert any("instance starts" in label for label in labels)
+
+
+def test_kms_chart_labels_say_requested_admitted_and_refused(tmp_path):
+    data = _scenario("tight", "hsm", [{"at": "100s", "kind": "kms-outage", "duration": "20s"}], background_rps=1)
+    data["kms"]["quota"]["hsm_requests_per_minute"] = 60          # 1/s: services and background refused
+    folder = write_results(run(scenario_from_dict(data), baseline=False), tmp_path / "tight", plots=False)
+    fig = plots.kms_figure(folder)
+    labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert "instance starts (requested)" in labels and "background load (requested)" in labels
+    assert "admitted (all reasons)" in labels                        # the per-minute panel
+    assert any(label.startswith("refused to the services (RESOURCE_EXHAUSTED): ") for label in labels)
+    assert any(label.startswith("background refused: ") for label in labels)
+    assert not any("(admitted)" in label for label in labels)        # background is requested now
+    assert "requested operations by reason" in fig.get_suptitle() or any(
+        "requested operations by reason" in t.get_text() for t in fig.texts)
 
 
 def test_time_axis_in_minutes_only_for_long_runs():

@@ -7,7 +7,8 @@ kms-background-load) draw on the pool of their own protection level (a plain bac
 without `pool`, mean HSM), in every key project or the one a load names.
 
 Window counts are rebuilt from the raw records: the audit log (every service operation, with its code)
-plus the pool's admitted background requests per second (kms_usage.csv's `background` column).
+plus the pool's admitted background requests per second (kms_usage.csv's `background` - `background_rejected`:
+requested minus refused).
 """
 from __future__ import annotations
 
@@ -44,8 +45,8 @@ def admitted_per_window(out, pool_name: str, window: float, key_names: set[str])
         if name in key_names and code in OK_CODES_AFTER_QUOTA:
             counts[int(t // window)] += 1
     for row in out.kms_usage:
-        if row["pool"] == pool_name and row["background"]:
-            counts[int(row["second"] // window)] += row["background"]
+        if row["pool"] == pool_name and row["background"] - row["background_rejected"]:
+            counts[int(row["second"] // window)] += row["background"] - row["background_rejected"]
     return counts
 
 
@@ -69,7 +70,8 @@ def test_no_window_admits_more_than_the_quota(enforcement, rpm, window):
     pool = pool_of(world, "sec/hsm")
     assert pool.admitted_services == sum(1 for a in out.audit if a[4] in OK_CODES_AFTER_QUOTA)
     assert pool.rejected_services == sum(1 for a in out.audit if a[4] == 8) > 0
-    assert pool.admitted_background == sum(r["background"] for r in out.kms_usage) > 0
+    assert pool.admitted_background == sum(r["background"] - r["background_rejected"] for r in out.kms_usage) > 0
+    assert pool.rejected_background == sum(r["background_rejected"] for r in out.kms_usage)
     assert pool.peak_admitted_per_window == limit
     summary = out.summary["kms"]["quota_pools"]["sec/hsm"]
     assert summary["enforcement"] == enforcement and summary["requests_per_minute"] == rpm

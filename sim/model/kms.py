@@ -170,11 +170,14 @@ class Kms:
 
 
 class UsageCounts:
-    """Key operations of the services in one quota pool and second, by kms_usage.csv column."""
-    __slots__ = ("starts", "validation", "deploy", "resource_exhausted")
+    """Key operations of the services in one quota pool and second, by kms_usage.csv column: requested
+    (admitted or not) per reason, refused by the quota (RESOURCE_EXHAUSTED) per reason, and in all."""
+    __slots__ = ("starts", "validation", "deploy", "starts_rejected", "validation_rejected", "deploy_rejected",
+                 "resource_exhausted", "unavailable")
 
     def __init__(self):
-        self.starts = self.validation = self.deploy = self.resource_exhausted = 0
+        self.starts = self.validation = self.deploy = self.resource_exhausted = self.unavailable = 0
+        self.starts_rejected = self.validation_rejected = self.deploy_rejected = 0
 
 
 class KmsStats:
@@ -199,8 +202,12 @@ class KmsStats:
             counts = self.usage[(pool, sec)] = UsageCounts()
         category = USAGE_CATEGORY[reason]
         setattr(counts, category, getattr(counts, category) + 1)
-        if result.code == 8:
+        if result.code == 8:                # RESOURCE_EXHAUSTED: refused by the quota, nothing consumed
             counts.resource_exhausted += 1
+            rejected = category + "_rejected"
+            setattr(counts, rejected, getattr(counts, rejected) + 1)
+        elif result.code == 14:             # UNAVAILABLE (kms-outage): answered before the quota, none used
+            counts.unavailable += 1
         if t < self.warmup:
             return
         self.operations += 1

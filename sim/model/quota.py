@@ -45,7 +45,8 @@ class QuotaPool:
         self.rejected_background = 0
         self.peak_admitted_per_window = 0
         self.admitted_by_second = SecondCounts()     # services + background, for the peaks
-        self.background_by_second = SecondCounts()   # admitted background requests
+        self.background_by_second = SecondCounts()   # requested background requests (admitted or not)
+        self.background_rejected_by_second = SecondCounts()   # refused background requests
 
     def limit_at(self, t: float) -> int:
         """Requests the window holding t admits in all (t must be in the open window for per-second)."""
@@ -113,12 +114,13 @@ class QuotaPool:
         while self._bg_next < len(times) and times[self._bg_next] <= t:
             bt = times[self._bg_next]
             self._bg_next += 1
+            self.background_by_second.add(int(bt))
             if self._used < self.limit_at(bt):
                 self._admit(bt)
                 self.admitted_background += 1
-                self.background_by_second.add(int(bt))
             else:
                 self.rejected_background += 1
+                self.background_rejected_by_second.add(int(bt))
 
     def _close_window(self) -> None:
         self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used)

@@ -23,6 +23,11 @@ from .schedule import BackgroundLoad, QuotaSchedule
 from .service import ServiceModel
 from .summary import run_summary
 
+# kms_usage.csv's count columns: requested per reason, refused per reason, the services' refused in all.
+USAGE_COUNT_COLUMNS = ("starts", "validation", "deploy", "background", "resource_exhausted",
+                       "starts_rejected", "validation_rejected", "deploy_rejected", "background_rejected",
+                       "unavailable")
+
 PROGRESS_CHUNKS = 20
 
 
@@ -148,17 +153,28 @@ class World:
         return out
 
     def _kms_usage(self) -> list[dict]:
-        """One row per quota pool and second with any key operation: kms_usage.csv."""
+        """One row per quota pool and second with any key operation: kms_usage.csv.
+
+        `starts`, `validation`, `deploy`, `background`: requested operations (admitted or refused);
+        `*_rejected`: those refused by the quota (RESOURCE_EXHAUSTED), so requested - rejected = admitted;
+        `resource_exhausted`: the services' refused operations (the sum of the three services' *_rejected);
+        `unavailable`: the services' operations a kms-outage answered UNAVAILABLE before the quota check (they
+        use no quota: admitted in the pool = requested - rejected, less `unavailable`, summed over reasons)."""
         rows: dict[tuple[str, int], dict] = {}
+
+        def empty(pool: str, sec: int) -> dict:
+            return {"pool": pool, "second": sec} | {c: 0 for c in USAGE_COUNT_COLUMNS}
+
         for (pool, sec), c in self.stats.usage.items():
-            rows[(pool, sec)] = {"pool": pool, "second": sec, "starts": c.starts, "validation": c.validation,
-                                 "deploy": c.deploy, "background": 0, "resource_exhausted": c.resource_exhausted}
+            row = rows[(pool, sec)] = empty(pool, sec)
+            for col in USAGE_COUNT_COLUMNS:
+                if col not in ("background", "background_rejected"):
+                    row[col] = getattr(c, col)
         for pool in self.pools.values():
             for sec, n in pool.background_by_second.items():
-                row = rows.setdefault((pool.name, sec), {"pool": pool.name, "second": sec, "starts": 0,
-                                                         "validation": 0, "deploy": 0, "background": 0,
-                                                         "resource_exhausted": 0})
-                row["background"] = n
+                rows.setdefault((pool.name, sec), empty(pool.name, sec))["background"] = n
+            for sec, n in pool.background_rejected_by_second.items():
+                rows[(pool.name, sec)]["background_rejected"] = n
         for (name, sec), row in rows.items():
             pool = next((p for p in self.pools.values() if p.name == name), None)
             row["quota_per_second"] = pool.limits.at(sec) / 60.0 if pool else None

@@ -1,8 +1,11 @@
 """Charts of a results folder: pure functions from the result files to matplotlib figures.
 
 The package reads only the files of a results folder (never the model), so it works on any folder a run
-wrote, now or later. Each chart has a function returning a `Figure` (for notebooks); `write_charts(folder)`
-saves all four PNGs into the folder:
+wrote, now or later. Each chart has a function returning a `Figure` (for notebooks: they draw any folder,
+with a note when there is nothing to show); `write_charts(folder)` saves the PNGs that have something to
+show into the folder and returns their paths (`skipped_charts(folder)` says which it leaves out and why:
+no kms.png without an HSM or external key, i.e. no quota pool; no capacity_loss.png without a fault-free
+twin, i.e. no faults or --no-baseline):
 
 - `timeline.png`       per service: instances desired/starting/ready, pending requests, 429/504 per bin
 - `cold_start.png`     per service: cold-start percentiles over time and their split into start phases
@@ -15,8 +18,10 @@ module per chart, and quota_curve (the chart of a `sim quota` folder).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import yaml
 from matplotlib.figure import Figure
 
 from .capacity import capacity_loss_figure
@@ -34,7 +39,7 @@ FIGURES = {"timeline": timeline_figure, "cold_start": cold_start_figure, "kms": 
 __all__ = ["CHARTS", "DPI", "FIGURES", "PHASES", "REASONS", "WIDTH_IN", "FaultWindow", "Folder",
            "TimeAxis", "capacity_loss_figure", "cold_start_figure", "fault_colour", "fault_legend_handles",
            "fault_strip", "fault_windows", "kms_figure", "quota_curve_figure", "read_rows", "save", "shade_faults",
-           "timeline_figure", "write_charts"]
+           "skipped_charts", "skipped_line", "timeline_figure", "write_charts"]
 
 
 def save(fig: Figure, path) -> Path:
@@ -42,7 +47,36 @@ def save(fig: Figure, path) -> Path:
     return Path(path)
 
 
+def skipped_charts(folder) -> dict[str, str]:
+    """The charts with nothing to show in a results folder, each with why (chart name -> reason)."""
+    d = Folder.read(folder)
+    out = {}
+    pools = set(d.quota_in_force()) or {r["pool"] for r in d.rows("kms_usage.csv") if r["pool"] != "software"}
+    if not pools:
+        scenario = yaml.safe_load((d.path / "scenario.resolved.yaml").read_text())
+        uses_key = any(s.get("encryption_key") for s in scenario.get("services", []))
+        out["kms"] = ("the services' keys are software keys: no KMS quota to draw against" if uses_key
+                      else "no service uses a CMEK key: no KMS quota to draw against")
+    if not d.baseline:
+        scenario = yaml.safe_load((d.path / "scenario.resolved.yaml").read_text())
+        manifest = d.path / "manifest.json"
+        asked = json.loads(manifest.read_text()).get("baseline") if manifest.exists() else None
+        out["capacity_loss"] = ("no faults: no fault-free twin to compare with" if not scenario.get("faults")
+                                else "run with --no-baseline: no fault-free twin to compare with"
+                                if asked is False else "no fault-free twin in this folder")
+    return out
+
+
+def skipped_line(skipped: dict[str, str]) -> str | None:
+    """One line for `sim run` naming the charts not written and why (None when all were written)."""
+    if not skipped:
+        return None
+    return "charts not written: " + "; ".join(f"{name}.png ({why})" for name, why in skipped.items())
+
+
 def write_charts(folder) -> list[Path]:
-    """Write timeline.png, cold_start.png, kms.png and capacity_loss.png into the results folder."""
+    """Write into the results folder the charts that have something to show (timeline.png, cold_start.png,
+    and kms.png and capacity_loss.png unless `skipped_charts` leaves them out); return their paths."""
     folder = Path(folder)
-    return [save(FIGURES[name](folder), folder / f"{name}.png") for name in CHARTS]
+    skipped = skipped_charts(folder)
+    return [save(FIGURES[name](folder), folder / f"{name}.png") for name in CHARTS if name not in skipped]

@@ -1,4 +1,11 @@
-"""kms.png: per quota pool, key operations per second and per minute by reason, against the quota in force."""
+"""kms.png: per quota pool, key operations per second and per minute by reason, against the quota in force.
+
+The stacked areas/bars are the operations *requested* per reason (kms_usage.csv's starts, validation,
+deploy, background: admitted or refused); the solid line is what the quota *admitted* in all (requested
+less the *_rejected columns, less `unavailable`); the red crosses what it *refused* (RESOURCE_EXHAUSTED:
+the services' and the background's). A folder written before the *_rejected columns existed has
+`background` = admitted background and no admitted line.
+"""
 from __future__ import annotations
 
 import math
@@ -9,8 +16,11 @@ from matplotlib.figure import Figure
 from .folder import Folder, fault_windows
 from .layout import TimeAxis, figure, finish_axes, note_figure, shade_faults
 
-REASONS = (("starts", "instance starts", "tab:blue"), ("validation", "validation checks", "tab:green"),
-           ("deploy", "deploys", "tab:purple"), ("background", "background load (admitted)", "tab:gray"))
+REASONS = (("starts", "instance starts (requested)", "tab:blue"),
+           ("validation", "validation checks (requested)", "tab:green"),
+           ("deploy", "deploys (requested)", "tab:purple"),
+           ("background", "background load (requested)", "tab:gray"))
+REJECTED = ("starts_rejected", "validation_rejected", "deploy_rejected", "background_rejected")
 
 
 def _quota_rpm(stretches: list[dict], t: np.ndarray) -> np.ndarray | None:
@@ -38,15 +48,19 @@ def kms_figure(folder) -> Figure:
     enforcement = next((r["enforcement"] for rs in quotas.values() for r in rs), None)
     n_sec = int(math.ceil(d.duration))
     seconds = np.arange(n_sec, dtype=float)
+    split = bool(rows) and "background_rejected" in rows[0]   # False: a folder from before the *_rejected columns
     fig, axes = figure(len(pools), 2, 3.8, title,
                        "replication 0; requested operations by reason (stacked)"
+                       + ("; admitted in all (line, per minute); refused (markers)" if split else "")
                        + (f"; quota enforced {enforcement}" if enforcement else ""), windows, tx, (0, 1))
+    columns = ("starts", "validation", "deploy", "background", "resource_exhausted", "unavailable") + REJECTED
     for row, pool in enumerate(pools):
-        per = {k: np.zeros(n_sec) for k in ("starts", "validation", "deploy", "background", "resource_exhausted")}
+        per = {k: np.zeros(n_sec) for k in columns}
         for r in rows:
             if r["pool"] == pool and 0 <= int(r["second"]) < n_sec:
                 for k in per:
-                    per[k][int(r["second"])] += r[k] or 0
+                    per[k][int(r["second"])] += r.get(k) or 0
+        per["split"] = split
         rpm = _quota_rpm(quotas.get(pool, []), seconds)
         per_second = None if rpm is None else rpm / 60.0
         _kms_panel(axes[row, 0], tx, seconds, per, per_second, 1, f"{pool}: operations per second", "/s", windows)
@@ -59,7 +73,9 @@ def _kms_panel(ax, tx, seconds, per, quota, window: int, title: str, unit: str, 
     def fold(a):
         return np.add.reduceat(a, np.arange(0, len(a), window)) if window > 1 else a
     t = seconds[::window][:n]
-    stack = [(fold(per[k]), label, colour) for k, label, colour in REASONS if per[k].any()]
+    split = per["split"]
+    reasons = REASONS if split else REASONS[:3] + (("background", "background load (admitted)", "tab:gray"),)
+    stack = [(fold(per[k]), label, colour) for k, label, colour in reasons if per[k].any()]
     total = sum(s for s, _, _ in stack) if stack else np.zeros(n)
     x = tx(t)
     if window == 1:
@@ -74,12 +90,21 @@ def _kms_panel(ax, tx, seconds, per, quota, window: int, title: str, unit: str, 
     top = max(peak, 1.0) * 1.6
     if quota is not None:                  # None: a folder without quota_in_force.csv (no quota line)
         top, title = _quota_line(ax, tx, x, quota[::window][:n], total, peak, top, title, unit)
-    rejected = fold(per["resource_exhausted"])
-    if rejected.any():
-        hit = rejected > 0
-        centre = x + (tx(window) * 0.45 if window > 1 else 0)   # the middle of a per-minute bar
-        ax.plot(centre[hit], rejected[hit], ls="none", marker="x", ms=6, mew=2, color="red",
-                label=f"RESOURCE_EXHAUSTED ({rejected.sum():,.0f} rejected)")
+    services_refused = fold(per["resource_exhausted"])
+    background_refused = fold(per["background_rejected"])
+    centre = x + (tx(window) * 0.45 if window > 1 else 0)   # the middle of a per-minute bar
+    if split and window > 1 and (services_refused + background_refused).any():
+        # Per second the admitted line would hide the stack it follows; per minute it shows the cut.
+        admitted = total - services_refused - background_refused - fold(per["unavailable"])
+        ax.plot(centre, admitted, color="black", lw=1.2, label="admitted (all reasons)")
+    if services_refused.any():
+        hit = services_refused > 0
+        ax.plot(centre[hit], services_refused[hit], ls="none", marker="x", ms=6, mew=2, color="red",
+                label=f"refused to the services (RESOURCE_EXHAUSTED): {services_refused.sum():,.0f}")
+    if background_refused.any():
+        hit = background_refused > 0
+        ax.plot(centre[hit], background_refused[hit], ls="none", marker=".", ms=4, color="darkorange",
+                label=f"background refused: {background_refused.sum():,.0f}")
     ax.set_ylim(0, top)
     shade_faults(ax, windows, tx)
     finish_axes(ax, tx, f"key operations{unit}", title, headroom=1.0)
@@ -97,4 +122,5 @@ def _quota_line(ax, tx, x, q, total, peak: float, top: float, title: str, unit: 
     ax.step(np.append(x, tx.end), np.append(q, q[-1]), where="post", color="black", lw=1.5, ls="--",
             label=f"quota {quota_text}{above}")
     use = float(np.max(total / q)) if len(total) else 0.0
-    return top, title + f"; peak {peak:,.0f}{unit} = {use:.0%} of the quota in force"
+    share = f"{use:.0%}" if use >= 0.01 or use == 0 else "<1%"
+    return top, title + f"; peak requested {peak:,.0f}{unit} = {share} of the quota in force"

@@ -31,7 +31,9 @@ def timeline_figure(folder) -> Figure:
                                   (a_pend, "requests (at bin end)", "pending requests"),
                                   (a_fail, f"requests per {d.interval:g} s bin", "failed requests")):
             shade_faults(ax, windows, tx)
-            finish_axes(ax, tx, ylabel, f"{name}: {title}")
+            n_labels = len(ax.get_legend_handles_labels()[1])
+            # Room above the data for the legend: four lines of it would cover the top of the data.
+            finish_axes(ax, tx, ylabel, f"{name}: {title}", headroom=1.3 + 0.1 * max(0, n_labels - 1))
             ax.legend(loc="best", fontsize=8)
             say_if_all_zero(ax, f"no {title} in this run")
         a_inst.yaxis.set_major_locator(MaxNLocator(integer=True))
