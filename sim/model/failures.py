@@ -19,3 +19,5 @@ class StartFailure(StrEnum):
 # Failures that mean "the key is revoked": the shut-down revocation action starts its countdown on them.
 KEY_REVOKED = frozenset({StartFailure.KEY_DISABLED, StartFailure.KEY_DESTROYED,
                          StartFailure.KEY_DESTROY_SCHEDULED, StartFailure.PERMISSION_DENIED})
+# Failures for a reason of the key itself (not quota): the end-of-countdown check shuts down only on these.
+KEY_FAILURES = KEY_REVOKED | {StartFailure.EKM_NON_RETRYABLE}

@@ -6,12 +6,12 @@ A non-retryable error starts the shutdown countdown where the revocation rules c
 non-retryable EKM error, and for a revoked key (disabled, destroyed, scheduled for destruction, IAM) under
 the `shut-down` action. Any successful check of the key cancels the countdown. When it ends, the key is
 checked once more (one validation encrypt and decrypt); only if that check fails for a reason of the key
-(state, IAM, non-retryable EKM) does every instance of a revision on that key stop. Validation checks follow the current revision: they
-run while it has a key.
+(state, IAM, non-retryable EKM) does every instance of a revision on that key stop. Validation checks
+follow the current revision: they run while it has a key.
 """
 from __future__ import annotations
 
-from .failures import KEY_REVOKED, StartFailure
+from .failures import KEY_FAILURES, KEY_REVOKED, StartFailure
 from .instance import InstanceState
 from .kms import REASON_VALIDATE_DECRYPT, REASON_VALIDATE_ENCRYPT, START_REASONS, KmsCaller
 
@@ -132,5 +132,5 @@ class KeyAccess:
         if self._countdowns.get(key.id) is not token:
             return                                   # cancelled meanwhile (by this check or another success)
         del self._countdowns[key.id]
-        if failed is not None and (failed.failure in KEY_REVOKED or failed.failure == StartFailure.EKM_NON_RETRYABLE):
+        if failed is not None and failed.failure in KEY_FAILURES:
             self.pool.shut_down_key(key)

@@ -140,9 +140,9 @@ class InstancePool:
         inst.startup_s = now - inst.requested_at
         self._seq += 1
         inst.seq = self._seq
-        self._failed_starts_in_a_row = 0              # a successful start resets the back-off (starts
-        self.start_blocked_until = min(self.start_blocked_until, self._decision_after_failure)  # resume at the
-        # decision after the last failure)
+        # A successful start resets the back-off: starts resume at the decision after the last failure.
+        self._failed_starts_in_a_row = 0
+        self.start_blocked_until = min(self.start_blocked_until, self._decision_after_failure)
         self.n_starting -= 1
         self.n_ready += 1
         self.recorder.instance_ready(now, inst)
