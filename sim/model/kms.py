@@ -3,8 +3,8 @@
 A call is decided when it reaches KMS, in the order a request meets the checks: Cloud KMS reachable
 (`kms-outage` -> UNAVAILABLE, retryable), the quota of the key's project and protection level (software
 keys use none; a rejected request consumes nothing), then the key-side rule (`Kms.key_refusal`: the
-project's service agent's IAM binding on the key, the key version's state, for external keys an external key manager
-outage), and for external keys the EKM latency against the 150 ms timeout. The key-side rule is the one
+project's service agent's IAM binding on the key, the key version's state, for external keys an external
+key manager outage), and for external keys the EKM latency against the 150 ms timeout. The key-side rule is the one
 place that says whether a key works: the calls use it, and so does the `key_usable` time-series column.
 Latencies are drawn for every call, whatever its outcome, so that faults do not shift the draws of later
 calls. A caller is a small `KmsCaller` context (who calls, its random streams), not a service.
