@@ -123,4 +123,4 @@ def _quota_line(ax, tx, x, q, total, peak: float, top: float, title: str, unit: 
             label=f"quota {quota_text}{above}")
     use = float(np.max(total / q)) if len(total) else 0.0
     share = f"{use:.0%}" if use >= 0.01 or use == 0 else "<1%"
-    return top, title + f"; peak requested {peak:,.0f}{unit} = {share} of the quota in force"
+    return top, title + f"; peak requested {peak:,.0f}{unit}, {share} of quota"
