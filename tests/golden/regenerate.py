@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))   # this tree's sim, not an installed one
 from cases import CASES, golden_path, produce  # noqa: E402
 
 
