@@ -1,6 +1,6 @@
-"""Command line: `python -m sim validate|schema|run|quota ...` (argument parsing only; the work is elsewhere).
+"""Command line: `python -m sim validate|schema|run|quota|import-service ...` (argument parsing only; the work is elsewhere).
 
-`validate` and `schema` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
+`validate`, `schema` and `import-service` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
 matplotlib) are imported inside the branches that use them (tests/test_light_commands.py checks this).
 """
 
@@ -50,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
+
+    imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
+                                                     "(gcloud run services describe --format export)")
+    imp.add_argument("file", metavar="FILE", help="service YAML: Knative v1 export or Cloud Run v2 form; "
+                                                  "several documents give several services")
+    imp.add_argument("--key-protection", choices=("software", "hsm", "external", "external-vpc"),
+                     help="protection level of the key (not in the export; default software)")
+    imp.add_argument("--traffic", metavar="TRACE", help="CSV trace (time,rps) for the services' traffic")
+    imp.add_argument("-o", "--output", metavar="FILE", help="scenario file to write (default or -: stdout)")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     return parser
 
 
@@ -105,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim import quota  # imported here, as the runner is in _run
 
             return quota.main(args)
+        if args.command == "import-service":
+            from sim import importer  # imported here: only this command reads service exports
+
+            return importer.main(args)
         if args.command == "schema":
             print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0

@@ -1,0 +1,152 @@
+"""`python -m sim import-service FILE`: a scenario from a Cloud Run service as gcloud exports it.
+
+    common   the imported service record, problem lines, Cloud Run's rules, value parsing (a leaf)
+    knative  the v1 form (serving.knative.dev/v1 Service, `gcloud run services describe --format export`)
+    v2       the Cloud Run Admin API v2 form (REST `Service`: template.scaling, encryptionKey, ...)
+    writer   the scenario YAML text, with comments
+Like `validate`, it needs neither SimPy, SciPy nor matplotlib.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sim.importer.common import Imported, Problems
+from sim.importer.knative import is_v1, read_v1
+from sim.importer.v2 import is_v2, read_v2
+from sim.importer.writer import scenario_text
+from sim.scenario import ScenarioError, scenario_from_dict
+
+PROTECTIONS = ("software", "hsm", "external", "external-vpc")
+
+
+@dataclass
+class Imports:
+    """The scenario text, or the problems that stop it (one line each)."""
+    text: str | None
+    problems: list[str]
+
+
+def read_services(file: str, text: str, problems: Problems) -> list[Imported]:
+    """One Imported per non-empty document; problems for what breaks Cloud Run's rules."""
+    items: list[Imported] = []
+    number = 0
+    try:
+        for number, doc in enumerate(yaml.safe_load_all(text), start=1):
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                problems.add(number, "(document)", f"not a Cloud Run Service: a {type(doc).__name__}, "
+                                                   "not a mapping")
+            elif is_v1(doc):
+                item = read_v1(doc, number, problems)
+                items += [item] if item else []
+            elif is_v2(doc):
+                items.append(read_v2(doc, number, problems))
+            else:
+                problems.add(number, "(document)", "not a Cloud Run Service: neither apiVersion/kind "
+                                                   "(serving.knative.dev/v1) nor a v2 `template`")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.add(number + 1, "(yaml)", f"not YAML{where}: {reason}")
+    if not items and not problems.lines:
+        problems.add(None, "(file)", "no Service in the file")
+    return items
+
+
+def _consistent(items: list[Imported], problems: Problems) -> None:
+    """One scenario has one project and one region: documents must agree."""
+    for attr, what in (("region", "region"), ("project_number", "project number"), ("project_id", "project")):
+        first = next((i for i in items if getattr(i, attr)), None)
+        for item in items:
+            value = getattr(item, attr)
+            if first and value and value != getattr(first, attr):
+                problems.add(item.document, what, f"{value!r} differs from {getattr(first, attr)!r} of document "
+                                                  f"{first.document}: one scenario has one {what}")
+    seen: dict[str, int] = {}
+    for item in items:
+        if item.name in seen:
+            problems.add(item.document, "name", f"service {item.name!r} is also document {seen[item.name]}")
+        seen.setdefault(item.name, item.document)
+    for item in items:   # the key's location against the region the scenario will use
+        if item.key_name and not item.region and first_region(items):
+            location = item.key_name.split("/")[3]
+            if location != first_region(items):
+                problems.add(item.document, "encryption key", f"key location {location!r} differs from the "
+                                                              f"region {first_region(items)!r}")
+
+
+def first_region(items: list[Imported]) -> str | None:
+    return next((i.region for i in items if i.region), None)
+
+
+def import_service(file: str | Path, *, protection: str = "software", protection_given: bool = False,
+                   trace: str | None = None, out_dir: str | Path | None = None) -> Imports:
+    """The scenario text for the services of `file`; `trace` is written as given (relative to `out_dir`)."""
+    file = str(file)
+    problems = Problems(file)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Imports(None, [f"{file}: cannot read: {exc}"])
+    items = read_services(file, text, problems)
+    if not problems.lines:
+        _consistent(items, problems)
+    if problems.lines:
+        return Imports(None, problems.lines)
+    name = items[0].name if len(items) == 1 else (re.sub(r"[^A-Za-z0-9._-]", "-", Path(file).stem) or "imported")
+    out = scenario_text(items, source=Path(file).name, name=name, protection=protection,
+                        protection_given=protection_given, trace=trace)
+    try:   # what we write must load: report in the file's terms what the scenario format refuses
+        scenario_from_dict(yaml.safe_load(out), f"{file} (as a scenario)", base_dir=out_dir or Path.cwd())
+    except ScenarioError as exc:
+        return Imports(None, list(exc.problems))
+    return Imports(out, [])
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: never a half-written scenario."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(args) -> int:
+    """The `import-service` command: exit 0 with the scenario written, 2 with one line per problem."""
+    to_stdout = args.output in (None, "-")
+    out = None if to_stdout else Path(args.output)
+    if out is not None and out.exists() and not args.force:
+        print(f"{out}: already exists (use --force to overwrite)", file=sys.stderr)
+        return 2
+    out_dir = Path.cwd() if out is None else out.resolve().parent
+    trace = args.traffic
+    if trace is not None and out is not None and not os.path.isabs(trace):
+        trace = os.path.relpath(os.path.abspath(trace), out_dir)
+    protection = args.key_protection or "software"
+    result = import_service(args.file, protection=protection, protection_given=args.key_protection is not None,
+                            trace=trace, out_dir=out_dir)
+    if result.problems:
+        print("\n".join(result.problems), file=sys.stderr)
+        return 2
+    if to_stdout:
+        sys.stdout.write(result.text)
+    else:
+        if not out_dir.is_dir():
+            print(f"{out}: folder {out_dir} does not exist", file=sys.stderr)
+            return 2
+        write_atomically(out, result.text)
+        print(f"{out}: written ({args.file}); set its traffic, then: python -m sim run {out}", file=sys.stderr)
+    return 0
