@@ -1,4 +1,4 @@
-"""`sim validate` and `sim schema` need only the scenario format: neither SimPy, SciPy nor matplotlib is loaded."""
+"""`sim validate`, `sim schema` and `sim import-service` need only the scenario format: neither SimPy, SciPy nor matplotlib is loaded."""
 from __future__ import annotations
 
 import json
@@ -29,7 +29,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-@pytest.mark.parametrize("args", [("validate", "scenarios/steady.yaml"), ("schema",)])
+@pytest.mark.parametrize("args", [("validate", "scenarios/steady.yaml"), ("schema",),
+                                  ("import-service", "examples/gcloud/checkout-service.yaml")])
 def test_light_commands_load_no_heavy_package(args):
     done = run_cli(*args)
     assert done.returncode == 0, done.stderr
