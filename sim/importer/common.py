@@ -28,6 +28,7 @@ class Imported:
     region: str | None = None
     project_number: str | None = None
     project_id: str | None = None
+    project_id_from: str = ""           # where the project id was read
     key_name: str | None = None
     settings: dict = field(default_factory=dict)     # scenario service keys read from the file
     defaulted: list = field(default_factory=list)    # scenario service keys left at Cloud Run's default

@@ -96,5 +96,5 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     if isinstance(account, str) and account.endswith(".iam.gserviceaccount.com") and "@" in account:
         project = account.split("@", 1)[1].split(".", 1)[0]
         if not item.project_id and not project.isdigit() and project != "developer":
-            item.project_id = project
+            item.project_id, item.project_id_from = project, "spec.template.spec.serviceAccountName"
     return item

@@ -86,5 +86,5 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
     if isinstance(account, str) and "@" in account and account.endswith(".iam.gserviceaccount.com"):
         project = account.split("@", 1)[1].split(".", 1)[0]
         if not item.project_id and not project.isdigit() and project != "developer":
-            item.project_id = project
+            item.project_id, item.project_id_from = project, "template.serviceAccount"
     return item

@@ -38,7 +38,8 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
     forms = sorted({item.form for item in items})
     region = next((i.region for i in items if i.region), None)
     number = next((i.project_number for i in items if i.project_number), None)
-    project_id = next((i.project_id for i in items if i.project_id), None)
+    project_id, project_from = next(((i.project_id, i.project_id_from) for i in items if i.project_id),
+                                    (None, ""))
     ids = key_ids(items)
     out = [f"# Imported by `python -m sim import-service` from {source} ({', '.join(forms)}).",
            "# Settings not in the file take Cloud Run's defaults (min 0, max 100 instances, concurrency 80,",
@@ -46,7 +47,7 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
            "# set, is the simulator's assumption of 1h. Check the traffic, then `python -m sim run` this file.",
            f"name: {_value(name)}", "duration: 1h", "project:"]
     if project_id:
-        out.append(f"  id: {_value(project_id)}")
+        out.append(f"  id: {_value(project_id)}" + (f"   # from {project_from}" if project_from else ""))
     else:
         out.append("  # id: not in the export (left at the simulator's default acme-prod; only used in logs)")
     if number:
