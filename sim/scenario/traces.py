@@ -239,7 +239,8 @@ def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
     v_col = next((header.index(_normal(c)) for c in VALUE_COLUMNS if _normal(c) in header), None)
     if t_col is None or v_col is None:
         raise InputError(f"{path} line {rows[0][0]}: the header must name a timestamp column "
-                         f"({', '.join(TIME_COLUMNS[:3])}, ...) and a value column ({', '.join(VALUE_COLUMNS[:2])}, ...)")
+                         f"({', '.join(TIME_COLUMNS[:3])}, ...) and a value column "
+                         f"({', '.join(VALUE_COLUMNS[:2])}, ...)")
     totals: dict[datetime, float] = {}
     lines: dict[datetime, int] = {}
     for n, row in rows[1:]:

@@ -1,8 +1,8 @@
 """The scenario's field types: each parses and range-checks a value and gives its JSON Schema.
 
 Numbers, whole numbers, durations, memory sizes, distributions, non-empty text, a traffic rate (a number or
-[time, rps] points) and a trace file (`TraceType`; the formats are read by sim.scenario.traces); and `StrictModel`, the strict, frozen base
-of every model.
+[time, rps] points) and a trace file (`TraceType`; sim.scenario.traces reads its formats); and
+`StrictModel`, the strict, frozen base of every model.
 """
 
 from __future__ import annotations
