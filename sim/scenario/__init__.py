@@ -30,7 +30,7 @@ from sim.scenario.models import (
     Autoscaling, DailyPattern, Ekm, Key, KeyOperations, Kms, Project, Quota, Retry, Scenario, Service, Startup,
     Traffic, scenario_json_schema,
 )
-from sim.scenario.types import load_trace
+from sim.scenario.traces import load_azure, load_monitoring, load_trace, read_trace
 
 __all__ = [
     "Scenario", "Project", "Kms", "Quota", "Ekm", "Retry", "Key", "Service", "Startup", "KeyOperations",
@@ -38,6 +38,7 @@ __all__ = [
     "QuotaChange", "KmsBackgroundLoad", "IamFault", "DeployFault", "FAULT_KINDS",
     "RETRYABLE_EKM_DOMAINS", "NON_RETRYABLE_EKM_DOMAINS", "ScenarioError",
     "load_scenario", "scenario_from_dict", "with_updates", "scenario_json_schema", "load_trace",
+    "load_azure", "load_monitoring", "read_trace",
     # the fault registry
     "FAULT_CLASSES", "FaultBase", "CrossContext", "FaultWindow", "fault_windows",
     "KeyDisable", "KeyEnable", "KeyScheduleDestroy", "KeyRestore", "KeyDestroy", "IamRevoke", "IamGrant",

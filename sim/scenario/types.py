@@ -1,14 +1,14 @@
 """The scenario's field types: each parses and range-checks a value and gives its JSON Schema.
 
 Numbers, whole numbers, durations, memory sizes, distributions, non-empty text, a traffic rate (a number or
-[time, rps] points) and a trace file (`load_trace`, `TraceType`); and `StrictModel`, the strict, frozen base
-of every model.
+[time, rps] points) and a trace file (`TraceType`; sim.scenario.traces reads its formats); and
+`StrictModel`, the strict, frozen base of every model.
 """
 
 from __future__ import annotations
 
-import csv
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Union
 
@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from sim.dists import DIST_NAMES, Dist, parse_dist
+from sim.scenario.traces import FORMATS, check_options, read_trace
 from sim.units import InputError, format_duration, format_number, parse_duration, parse_memory, show_value
 
 
@@ -184,67 +185,50 @@ def rate_check(value):
     return tuple(points)
 
 
-def load_trace(path: str | Path) -> tuple[tuple[float, float], ...]:
-    """(time s, rps) steps from a CSV with a header naming the columns `time` and `rps`."""
-    path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    rows = [(n, row) for n, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise InputError(f"{path} is empty")
-    header = [cell.strip().lower() for cell in rows[0][1]]
-    if "time" not in header or "rps" not in header:
-        raise InputError(f"{path} line {rows[0][0]}: the header must name the columns time and rps")
-    t_col, rps_col = header.index("time"), header.index("rps")
-    points: list[tuple[float, float]] = []
-    for n, row in rows[1:]:
-        try:
-            if len(row) <= max(t_col, rps_col):
-                raise InputError("missing a column")
-            t = parse_duration(row[t_col].strip())
-            try:
-                rps = float(row[rps_col])
-            except ValueError:
-                raise InputError(f"rps must be a number, got {row[rps_col]!r}") from None
-            if not math.isfinite(rps) or rps < 0:
-                raise InputError(f"rps must not be negative, got {row[rps_col].strip()}")
-            if points and t <= points[-1][0]:
-                raise InputError(f"times must increase, got {format_duration(t)} after "
-                                 f"{format_duration(points[-1][0])}")
-        except InputError as exc:
-            raise InputError(f"{path} line {n}: {exc}") from None
-        points.append((t, rps))
-    if not points:
-        raise InputError(f"{path} has a header but no rows")
-    return tuple(points)
-
-
 class TraceFile(str):
-    """The resolved path of a trace file (a str), carrying the (time s, rps) points read from it once."""
+    """The resolved path of a trace file (a str), carrying the (time s, rps) points read from it once and, when
+    `traffic.trace` was a mapping, its checked options (`format` and the rest; empty for a plain path)."""
 
     points: tuple[tuple[float, float], ...] = ()
+    options: dict = {}
 
-    def __new__(cls, path: str, points: tuple[tuple[float, float], ...]):
+    def __new__(cls, path: str, points: tuple[tuple[float, float], ...], options: dict | None = None):
         self = super().__new__(cls, path)
         self.points = points
+        self.options = dict(options or {})
         return self
 
     def __reduce__(self):
-        return TraceFile, (str(self), self.points)
+        return TraceFile, (str(self), self.points, self.options)
+
+    def __eq__(self, other):
+        if isinstance(other, TraceFile):
+            return str(self) == str(other) and self.options == other.options
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+    def spec(self):
+        """As written in a resolved scenario: the path, or the mapping with the resolved path as `file`."""
+        return str(self) if not self.options else {"file": str(self), **self.options}
 
 
 def trace_check(value, info: ValidationInfo):
-    """The path of a readable trace file, resolved against the scenario's folder; read (once) here, so that a
+    """The path of a readable trace file, resolved against the scenario's folder, or a mapping
+    `{file: PATH, format: csv | azure | monitoring, ...}` (sim.scenario.traces); read (once) here, so that a
     malformed trace is refused now, with its line number."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"must be the path of a CSV file, got {show_value(value)}")
+    options = {}
+    if isinstance(value, Mapping):
+        if "file" not in value:
+            raise InputError("missing required key", "file")
+        options = check_options(value)
+        value = value["file"]
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"must be the path of a file, got {show_value(value)}", "file")
+    elif not isinstance(value, str) or not value.strip():
+        raise InputError(f"must be the path of a CSV file or {{file: PATH, format: ...}}, got {show_value(value)}")
     path = Path(value)
     if not path.is_absolute():
         path = _base_dir(info) / path
@@ -254,15 +238,29 @@ def trace_check(value, info: ValidationInfo):
     except (OSError, RuntimeError):
         found = False
     if not found:
-        raise InputError(f"file not found: {value}" + ("" if str(path) == value else f" (looked for {path})"))
-    return TraceFile(str(path), load_trace(path))
+        raise InputError(f"file not found: {value}" + ("" if str(path) == value else f" (looked for {path})"),
+                         "file" if options else None)
+    return TraceFile(str(path), read_trace(path, options), options)
 
 
-# A trace file: its resolved path as a str, the points alongside (no second read); plain text when dumped.
+_TRACE_SCHEMA = {"anyOf": [
+    {"type": "string", "description": "a CSV file with the columns time and rps"},
+    {"type": "object", "additionalProperties": False, "required": ["file"], "properties": {
+        "file": {"type": "string"},
+        "format": {"enum": list(FORMATS), "default": "csv"},
+        "scale": {"type": "number", "exclusiveMinimum": 0, "default": 1},
+        "function": {"type": "string", "description": "azure: a HashFunction value or a unique prefix"},
+        "top": {"type": "integer", "minimum": 1, "description": "azure: the N busiest functions, summed"},
+        "start_minute": {"type": "integer", "minimum": 0, "maximum": 1439, "default": 0},
+        "minutes": {"type": "integer", "minimum": 1, "maximum": 1440}}},
+    {"type": "null"}]}
+
+# A trace file: its resolved path as a str, the points alongside (no second read); the path, or the mapping
+# with the resolved path, when dumped.
 TraceType = Annotated[
     Union[TraceFile, None], BeforeValidator(trace_check),
-    PlainSerializer(lambda t: None if t is None else str(t), return_type=Union[str, None]),
-    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})]
+    PlainSerializer(lambda t: None if t is None else t.spec(), return_type=Union[str, dict, None]),
+    WithJsonSchema(_TRACE_SCHEMA)]
 
 
 RATE_SCHEMA = {"anyOf": [

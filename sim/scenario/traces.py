@@ -1,0 +1,276 @@
+"""Traffic trace files, read once into (time s, rps) steps; a leaf module (it imports only sim.units).
+
+`traffic.trace` is a path (a `time,rps` CSV) or a mapping `{file: PATH, format: csv | azure | monitoring, ...}`:
+
+- `csv`: a header naming the columns `time` and `rps`; each row is a step (the last one lasts to the end).
+- `azure`: the Azure Functions 2019 public trace layout, `HashOwner,HashApp,HashFunction,Trigger,1,...,1440`,
+  one row per function and one invocation count per minute; `function: HASH` (a unique prefix) or `top: N`
+  (the N busiest functions by total count, summed; `top: 1` without either), `start_minute` (0) and
+  `minutes` (to the end of the day) take a window; a count c is a step of c/60 req/s for its minute, and the
+  rate is 0 after the window.
+- `monitoring`: a Cloud Monitoring export of `run.googleapis.com/request_count` as CSV, a timestamp column
+  and a value column (`TIME_COLUMNS`, `VALUE_COLUMNS`); rows with one timestamp are summed (one series per
+  label set); the alignment period P is the smallest gap between timestamps, a value v stamped t is a step
+  of v/P req/s over [t - t0, t - t0 + P) (t0 the first timestamp; a missing interval is 0).
+
+Every format takes `scale` (1: multiplies the rate). Every problem is an InputError naming the file and
+line, or the option at fault (its `key`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from sim.units import InputError, format_duration, parse_duration, show_value
+
+FORMATS = ("csv", "azure", "monitoring")
+OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "scale", "start_minute", "minutes"),
+           "monitoring": ("scale",)}
+AZURE_COLUMNS = ("HashOwner", "HashApp", "HashFunction", "Trigger")
+# Header names of a Monitoring export, compared in lower case without spaces or underscores.
+TIME_COLUMNS = ("timestamp", "time", "end_time", "interval_end_time", "interval.end_time",
+                "points.interval.end_time")
+VALUE_COLUMNS = ("value", "request_count", "run.googleapis.com/request_count", "int64_value",
+                 "value.int64_value", "points.value.int64_value", "double_value", "points.value.double_value")
+
+Points = tuple[tuple[float, float], ...]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Options
+
+def _whole(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise InputError(f"must be a whole number {bounds}, got {show_value(value)}", name)
+    return value
+
+
+def check_options(spec: Mapping) -> dict:
+    """The options of a trace mapping (without `file`), checked and normalised: `format` always present."""
+    fmt = spec.get("format", "csv")
+    if fmt not in FORMATS:
+        raise InputError(f"must be one of {', '.join(FORMATS)}, got {show_value(fmt)}", "format")
+    options = {"format": fmt}
+    for key, value in spec.items():
+        if key in ("file", "format"):
+            continue
+        if key not in OPTIONS[fmt]:
+            known = ", ".join(("file", "format") + OPTIONS[fmt])
+            raise InputError(f"unknown option for format {fmt} (known: {known})", str(key))
+        if key == "scale":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or value <= 0:
+                raise InputError(f"must be a number greater than 0, got {show_value(value)}", "scale")
+            value = float(value)
+        elif key == "function":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"must be a HashFunction value (or a unique prefix), got {show_value(value)}",
+                                 "function")
+            value = value.strip()
+        elif key == "top":
+            value = _whole(value, "top", 1)
+        elif key == "start_minute":
+            value = _whole(value, "start_minute", 0, 1439)
+        elif key == "minutes":
+            value = _whole(value, "minutes", 1, 1440)
+        options[key] = value
+    if "function" in options and "top" in options:
+        raise InputError("give either `function` or `top`, not both", "top")
+    return options
+
+
+def read_trace(path: Path, options: Mapping | None = None) -> Points:
+    """The (time s, rps) steps of a trace file in the format the (checked) options name."""
+    options = dict(options or {})
+    fmt = options.pop("format", "csv")
+    if fmt == "azure":
+        return load_azure(path, **options)
+    if fmt == "monitoring":
+        return load_monitoring(path, **options)
+    return load_trace(path, **options)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Readers
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of the non-blank rows; the first is the header."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise InputError(f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    rows = [(n, row) for n, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise InputError(f"{path} is empty")
+    return rows
+
+
+def load_trace(path: str | Path, scale: float = 1.0) -> Points:
+    """(time s, rps) steps from a CSV with a header naming the columns `time` and `rps`."""
+    path = Path(path)
+    rows = _rows(path)
+    header = [cell.strip().lower() for cell in rows[0][1]]
+    if "time" not in header or "rps" not in header:
+        raise InputError(f"{path} line {rows[0][0]}: the header must name the columns time and rps")
+    t_col, rps_col = header.index("time"), header.index("rps")
+    points: list[tuple[float, float]] = []
+    for n, row in rows[1:]:
+        try:
+            if len(row) <= max(t_col, rps_col):
+                raise InputError("missing a column")
+            t = parse_duration(row[t_col].strip())
+            try:
+                rps = float(row[rps_col])
+            except ValueError:
+                raise InputError(f"rps must be a number, got {row[rps_col]!r}") from None
+            if not math.isfinite(rps) or rps < 0:
+                raise InputError(f"rps must not be negative, got {row[rps_col].strip()}")
+            if points and t <= points[-1][0]:
+                raise InputError(f"times must increase, got {format_duration(t)} after "
+                                 f"{format_duration(points[-1][0])}")
+        except InputError as exc:
+            raise InputError(f"{path} line {n}: {exc}") from None
+        points.append((t, rps if scale == 1.0 else rps * scale))
+    if not points:
+        raise InputError(f"{path} has a header but no rows")
+    return tuple(points)
+
+
+def _count(cell: str) -> float:
+    """A non-negative count (whole in the Azure trace; a Monitoring value may be a float)."""
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"must be a number at least 0, got {cell.strip()!r}")
+    return value
+
+
+def azure_functions(path: Path) -> list[tuple[str, int, list[float]]]:
+    """(HashFunction, line number, per-minute counts) of every row of an Azure Functions trace file."""
+    rows = _rows(path)
+    header_line, header = rows[0][0], [cell.strip() for cell in rows[0][1]]
+    minutes = header[len(AZURE_COLUMNS):]
+    if tuple(h.lower() for h in header[:len(AZURE_COLUMNS)]) != tuple(c.lower() for c in AZURE_COLUMNS) \
+            or not minutes or minutes != [str(i) for i in range(1, len(minutes) + 1)] or len(minutes) > 1440:
+        raise InputError(f"{path} line {header_line}: the header must be {','.join(AZURE_COLUMNS)},1,2,...,1440 "
+                         "(the Azure Functions 2019 trace layout)")
+    functions = []
+    for n, row in rows[1:]:
+        if len(row) != len(header):
+            raise InputError(f"{path} line {n}: {len(row)} columns, the header has {len(header)}")
+        counts = []
+        for minute, cell in enumerate(row[len(AZURE_COLUMNS):], start=1):
+            try:
+                counts.append(_count(cell))
+            except InputError as exc:
+                raise InputError(f"{path} line {n}: minute {minute}: count {exc}") from None
+        functions.append((row[2].strip(), n, counts))
+    if not functions:
+        raise InputError(f"{path} has a header but no rows")
+    return functions
+
+
+def load_azure(path: str | Path, function: str | None = None, top: int | None = None, scale: float = 1.0,
+               start_minute: int = 0, minutes: int | None = None) -> Points:
+    """Steps of c/60 req/s per minute from an Azure Functions trace: one function's counts or the top N's."""
+    path = Path(path)
+    functions = azure_functions(path)
+    if function is not None:
+        chosen = [f for f in functions if f[0].startswith(function)]
+        hashes = list(dict.fromkeys(f[0] for f in chosen))
+        if not hashes:
+            known = ", ".join(dict.fromkeys(f[0] for f in functions[:5]))
+            raise InputError(f"no HashFunction in {path} starts with {function!r} "
+                             f"(known: {known}{', ...' if len(functions) > 5 else ''})", "function")
+        if len(hashes) > 1:
+            raise InputError(f"{function!r} matches {len(hashes)} functions in {path} "
+                             f"({', '.join(hashes[:5])}): give more of the hash", "function")
+    else:
+        top = 1 if top is None else top
+        if top > len(functions):
+            raise InputError(f"is {top} but {path} has {len(functions)} function"
+                             f"{'' if len(functions) == 1 else 's'}", "top")
+        chosen = sorted(functions, key=lambda f: -sum(f[2]))[:top]   # stable: ties keep the file's order
+    day = len(functions[0][2])
+    if start_minute >= day:
+        raise InputError(f"is {start_minute} but {path} has {day} minutes", "start_minute")
+    end = day if minutes is None else start_minute + minutes
+    if end > day:
+        raise InputError(f"start_minute {start_minute} + minutes {minutes} is beyond the {day} minutes of {path}",
+                         "minutes")
+    counts = [sum(f[2][m] for f in chosen) for m in range(start_minute, end)]
+    points = [(60.0 * i, c / 60.0 * scale) for i, c in enumerate(counts)]
+    return tuple(points + [(60.0 * len(counts), 0.0)])
+
+
+def _timestamp(cell: str) -> datetime:
+    text = cell.strip()
+    try:
+        stamp = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" and text else text)
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        raise InputError(f"timestamp must be RFC 3339 (e.g. 2026-11-30T08:00:00Z), got {text!r}")
+    return stamp
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("_", "").replace(" ", "")
+
+
+def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
+    """Steps of value / alignment period from a Cloud Monitoring request_count export (CSV)."""
+    path = Path(path)
+    rows = _rows(path)
+    header = [_normal(cell) for cell in rows[0][1]]
+    t_col = next((header.index(_normal(c)) for c in TIME_COLUMNS if _normal(c) in header), None)
+    v_col = next((header.index(_normal(c)) for c in VALUE_COLUMNS if _normal(c) in header), None)
+    if t_col is None or v_col is None:
+        raise InputError(f"{path} line {rows[0][0]}: the header must name a timestamp column "
+                         f"({', '.join(TIME_COLUMNS[:3])}, ...) and a value column "
+                         f"({', '.join(VALUE_COLUMNS[:2])}, ...)")
+    totals: dict[datetime, float] = {}
+    lines: dict[datetime, int] = {}
+    for n, row in rows[1:]:
+        try:
+            if len(row) <= max(t_col, v_col):
+                raise InputError("missing a column")
+            stamp = _timestamp(row[t_col])
+            try:
+                value = _count(row[v_col])
+            except InputError as exc:
+                raise InputError(f"value {exc}") from None
+        except InputError as exc:
+            raise InputError(f"{path} line {n}: {exc}") from None
+        totals[stamp] = totals.get(stamp, 0.0) + value
+        lines.setdefault(stamp, n)
+    if not totals:
+        raise InputError(f"{path} has a header but no rows")
+    stamps = sorted(totals)
+    if len(stamps) < 2:
+        raise InputError(f"{path}: needs at least two timestamps (the interval comes from consecutive ones)")
+    t0 = stamps[0]
+    offsets = [(s - t0).total_seconds() for s in stamps]
+    period = min(b - a for a, b in zip(offsets, offsets[1:]))
+    points: list[tuple[float, float]] = []
+    for stamp, t in zip(stamps, offsets):
+        steps = t / period
+        if abs(steps - round(steps)) > 1e-6:
+            raise InputError(f"{path} line {lines[stamp]}: {stamp.isoformat()} is not on the "
+                             f"{format_duration(period)} alignment of the first timestamp")
+        if points and t > points[-1][0] + period + 1e-9:
+            points.append((points[-1][0] + period, 0.0))      # a missing interval: no requests
+        points.append((t, totals[stamp] / period * scale))
+    return tuple(points + [(offsets[-1] + period, 0.0)])
