@@ -148,5 +148,6 @@ def main(args) -> int:
             print(f"{out}: folder {out_dir} does not exist", file=sys.stderr)
             return 2
         write_atomically(out, result.text)
-        print(f"{out}: written ({args.file}); set its traffic, then: python -m sim run {out}", file=sys.stderr)
+        then = "then" if args.traffic else "set its traffic, then"
+        print(f"{out}: written from {args.file}; {then}: python -m sim run {out}", file=sys.stderr)
     return 0
