@@ -106,6 +106,14 @@ class Ekm(StrictModel):
     timeout: Seconds(gt=0) = 0.150
 
 
+def check_max_not_below_initial(model, initial: str, maximum: str):
+    """A back-off's cap must not be below its first delay (one line, at the cap's key)."""
+    low, high = getattr(model, initial), getattr(model, maximum)
+    if high < low:
+        raise InputError(f"must be at least {initial} ({format_duration(low)}), got {format_duration(high)}", maximum)
+    return model
+
+
 class Retry(StrictModel):
     """How the platform retries a retryable key error during an instance start (exponential backoff)."""
 
@@ -116,10 +124,7 @@ class Retry(StrictModel):
 
     @model_validator(mode="after")
     def _max_not_below_initial(self):
-        if self.max_backoff < self.initial_backoff:
-            raise InputError(f"must be at least initial_backoff ({format_duration(self.initial_backoff)}), "
-                             f"got {format_duration(self.max_backoff)}", "max_backoff")
-        return self
+        return check_max_not_below_initial(self, "initial_backoff", "max_backoff")
 
 
 class Kms(StrictModel):
@@ -190,10 +195,7 @@ class FailedStartBackoff(StrictModel):
 
     @model_validator(mode="after")
     def _max_not_below_initial(self):
-        if self.max < self.initial:
-            raise InputError(f"must be at least initial ({format_duration(self.initial)}), "
-                             f"got {format_duration(self.max)}", "max")
-        return self
+        return check_max_not_below_initial(self, "initial", "max")
 
 
 class Autoscaling(StrictModel):
