@@ -26,7 +26,7 @@ from .model.recorder import COUNTERS, LEVELS
 TIMESERIES_COLUMNS = ("time_s", "service", "arrivals", "served", "failed_429", "failed_504", "pending",
                       "in_flight", "instances_starting", "instances_ready", "instances_desired", "cold_starts",
                       "start_failures", "kms_operations", "kms_resource_exhausted", "kms_errors", "key_usable",
-                      "failed_shutdown", "instances_parked")
+                      "failed_shutdown", "instances_parked", "instances_cpu_saturated")
 INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at", "stopped_at", "stop_reason",
                     "start_error", "startup_s", "kms_wait_s", "key_attempts", "schedule_s", "image_fetch_s",
                     "key_operations_s", "container_start_s", "app_init_s")

@@ -52,6 +52,8 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
     "capacity.ready_instance_s": ("instance·s", "integral of the ready instances over time"),
     "capacity.shortfall_instance_s": ("instance·s", "integral of max(0, desired - ready) over time"),
     "capacity.shortfall_fraction": ("fraction", "shortfall_instance_s / desired_instance_s (0 when nothing desired)"),
+    "cpu.saturated_instance_s": ("instance·s", "integral of the ready instances whose CPU demand (requests x "
+                                 "cpu_per_request) exceeds their vCPUs"),
     "deploys.succeeded": ("deploys", "deploys that created a serving revision"),
     "deploys.failed": ("deploys", "deploys that failed (key unusable)"),
     "pending_timeout_s": ("s", "the pending timeout in force (a setting, resolved from auto)"),

@@ -1,6 +1,7 @@
 """One container instance: its lifecycle state and what instances.csv records about it."""
 from __future__ import annotations
 
+from collections import deque
 from enum import Enum
 
 
@@ -13,7 +14,8 @@ class InstanceState(Enum):
 class Instance:
     __slots__ = ("id", "revision", "seq", "state", "in_flight", "requests", "routable", "in_heap",
                  "retiring", "parked", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
-                 "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed")
+                 "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed",
+                 "ps_v", "ps_t", "ps_heap", "ps_deadlines", "ps_gen", "ps_at", "ps_on")
 
     def __init__(self, id_: int, revision, requested_at: float):
         self.id = id_
@@ -37,6 +39,14 @@ class Instance:
         self.phases: dict[str, float] = {}   # seconds spent in each start phase
         self.idle_since = requested_at
         self.idle_timer_armed = False
+        # processor sharing (requests.py): virtual clock, when advanced, finish heap, deadlines, event
+        self.ps_v = 0.0
+        self.ps_t = 0.0
+        self.ps_heap: list = []
+        self.ps_deadlines: deque = deque()
+        self.ps_gen = 0
+        self.ps_at = float("inf")
+        self.ps_on = False              # sharing its vCPUs (requests.py), else each request at rate 1
 
     def __lt__(self, other):            # heap ties (never reached: ids are unique)
         return self.id < other.id

@@ -13,7 +13,7 @@ from .recording import Counter, Gauges, Tally, n_bins
 COUNTERS = ("arrivals", "served", "failed_429", "failed_504", "failed_shutdown", "cold_starts",
             "start_failures", "kms_operations", "kms_resource_exhausted", "kms_errors")
 LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "instances_desired", "key_usable",
-          "instances_parked")
+          "instances_parked", "instances_cpu_saturated")
 
 
 class ServiceRecorder:
@@ -35,6 +35,7 @@ class ServiceRecorder:
         self.ready = TimeWeighted(warmup)
         self.desired = TimeWeighted(warmup)
         self.shortfall = TimeWeighted(warmup)
+        self.saturated = TimeWeighted(warmup)        # instances whose CPU demand exceeds their vCPUs
         self.ready_steps: list[tuple[float, int]] = [(0.0, 0)]
 
     # -- events ------------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ class ServiceRecorder:
     def sections(self, t_end: float) -> dict:
         """What the recorder contributes to the service summary (see summary.py for the whole)."""
         span = max(t_end - self.warmup, 1e-12)
-        for level in (self.ready, self.desired, self.shortfall):
+        for level in (self.ready, self.desired, self.shortfall, self.saturated):
             level.close(t_end)
         desired_s = self.desired.area
         return {
@@ -102,4 +103,5 @@ class ServiceRecorder:
             "capacity": {"desired_instance_s": desired_s, "ready_instance_s": self.ready.area,
                          "shortfall_instance_s": self.shortfall.area,
                          "shortfall_fraction": self.shortfall.area / desired_s if desired_s > 0 else 0.0},
+            "cpu": {"saturated_instance_s": self.saturated.area},
         }

@@ -120,6 +120,7 @@ class ServiceModel:
             "pending": len(req.pending), "in_flight": req.in_flight,
             "instances_starting": pool.n_starting, "instances_ready": pool.n_ready,
             "instances_desired": self.scaler.desired, "instances_parked": len(pool.parked),
+            "instances_cpu_saturated": req.saturated,
             "key_usable": int(self.key_access.key_usable(self.revision.key, self.env.now))})
 
     def finish(self, t_end: float) -> dict:

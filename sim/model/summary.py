@@ -19,7 +19,7 @@ def service_summary(sections: dict, capacity_loss: dict | None) -> dict:
     return {
         "requests": requests,
         **{k: sections[k] for k in ("latency_s", "pending_s", "cold_starts", "instance_starts_failed",
-                                    "instances", "capacity", "deploys", "pending_timeout_s")},
+                                    "instances", "capacity", "cpu", "deploys", "pending_timeout_s")},
         "capacity_loss": dict(capacity_loss) if capacity_loss is not None else dict(CAPACITY_LOSS_NULL),
     }
 

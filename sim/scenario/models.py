@@ -293,6 +293,7 @@ class Service(StrictModel):
     request_timeout: Seconds(gt=0, le=3600) = 300.0
     service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
     cpu_per_request: Number(ge=0) = 0.25
+    cpu_model: Literal["shared", "unlimited"] = "shared"
     startup: Startup = Startup()
     startup_cpu_boost: bool = False
     startup_cpu_boost_factor: Number(gt=0, le=1) = 0.5
