@@ -1,4 +1,5 @@
-"""timeline.png: per service, instances desired/starting/ready, pending requests, 429/504 per bin."""
+"""timeline.png: per service, instances desired/starting/ready (and CPU-saturated), pending requests,
+429/504 per bin."""
 from __future__ import annotations
 
 from matplotlib.figure import Figure
@@ -22,6 +23,9 @@ def timeline_figure(folder) -> Figure:
         if "instances_parked" in c and c["instances_parked"].any():
             steps(a_inst, t, c["instances_ready"] - c["instances_parked"], color="tab:cyan", lw=1.0,
                   label="ready and serving (rest: idle, kept warm)")
+        if "instances_cpu_saturated" in c and c["instances_cpu_saturated"].any():
+            steps(a_inst, t, c["instances_cpu_saturated"], color="tab:red", ls=":", lw=2.2, zorder=5,
+                  label="CPU-saturated (demand over vCPUs)")
         steps(a_pend, t, c["pending"], color="tab:purple", lw=1.4, label="pending requests")
         steps(a_fail, t, c["failed_429"], color="tab:red", lw=1.4, label="429 (pending timeout)")
         steps(a_fail, t, c["failed_504"], color="tab:brown", lw=1.4, label="504 (request timeout)")
