@@ -269,12 +269,9 @@ class RequestPath:
         rec = self.recorder
         for req in done:
             self._leave(req, inst, now)
-            served = rec.served                       # Counter.add and Tally.add, inlined: the hot path
-            served.bins[int(now * served.inv_interval)] += 1
-            if req.arrival >= served.warmup:
-                served.total += 1
-                rec.latency.sketch.add(now - req.arrival)
-                rec.pending_time.sketch.add(req.start - req.arrival)
+            rec.served.add(now, req.arrival)
+            rec.latency.add(req.arrival, now - req.arrival)
+            rec.pending_time.add(req.arrival, req.start - req.arrival)
         for req in late:
             self._leave(req, inst, now)
             rec.failed_504.add(now, req.arrival)
