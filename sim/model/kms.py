@@ -70,7 +70,6 @@ class KmsCaller:
     rng_ekm: object
 
 
-OK = KeyOpResult(0, "", False, None, 0.0)
 
 
 class Kms:
