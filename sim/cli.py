@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int, metavar="N", help="parallel worker processes")
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors (no warnings either)")
 
     quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
                                 description="Quota solver: the smallest Cloud KMS quota that meets service-level "
@@ -83,7 +83,7 @@ def _validate(files: list[str]) -> int:
     status = 0
     for file in files:
         try:
-            load_scenario(file)
+            load_with_warnings(file)                # warnings on stderr; they leave the status alone
         except ScenarioError as exc:
             print("\n".join(exc.problems), file=sys.stderr)
             status = 2
@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
                  (("seed", args.seed), ("replications", args.replications), ("duration", args.duration))
                  if value is not None}
     try:
-        scenario = load_scenario(args.file, overrides)
+        scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2

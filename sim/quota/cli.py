@@ -10,10 +10,10 @@ from .solver import QuotaError, Solver
 
 def main(args) -> int:
     from ..results import OutputFolderError, check_output_folder
-    from ..scenario import ScenarioError, load_scenario
+    from ..scenario import ScenarioError, load_with_warnings
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
-        scenario = load_scenario(args.file)
+        scenario = load_with_warnings(args.file)
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
                         progress=lambda text: print(text, file=sys.stderr, flush=True))

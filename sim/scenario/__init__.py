@@ -15,6 +15,7 @@ This package is the public entry point. Its modules import one way only, each ju
     models     the models, in the order of the reference file, and their JSON Schema
     errors     ScenarioError, and every problem as one line
     io         YAML reading, overrides, load_scenario / scenario_from_dict / with_updates
+    warnings   scenarios that validate but cannot mean what they say: a registry of checks, one line each
 It needs neither the model nor SimPy, SciPy or matplotlib (`sim validate` and `sim schema` stay light).
 """
 
@@ -31,6 +32,7 @@ from sim.scenario.models import (
     Traffic, scenario_json_schema,
 )
 from sim.scenario.traces import load_azure, load_monitoring, load_trace, read_trace
+from sim.scenario.warnings import load_with_warnings, scenario_warnings
 
 __all__ = [
     "Scenario", "Project", "Kms", "Quota", "Ekm", "Retry", "Key", "Service", "Startup", "KeyOperations",
@@ -38,7 +40,7 @@ __all__ = [
     "QuotaChange", "KmsBackgroundLoad", "IamFault", "DeployFault", "FAULT_KINDS",
     "RETRYABLE_EKM_DOMAINS", "NON_RETRYABLE_EKM_DOMAINS", "ScenarioError",
     "load_scenario", "scenario_from_dict", "with_updates", "scenario_json_schema", "load_trace",
-    "load_azure", "load_monitoring", "read_trace",
+    "load_azure", "load_monitoring", "read_trace", "load_with_warnings", "scenario_warnings",
     # the fault registry
     "FAULT_CLASSES", "FaultBase", "CrossContext", "FaultWindow", "fault_windows",
     "KeyDisable", "KeyEnable", "KeyScheduleDestroy", "KeyRestore", "KeyDestroy", "IamRevoke", "IamGrant",

@@ -120,16 +120,22 @@ def scenario_from_dict(data, source: str = "<dict>", base_dir: str | Path | None
     return scenario
 
 
-def load_scenario(path: str | Path, overrides: Mapping | None = None) -> Scenario:
-    """Reads, overrides (dotted paths, before validation) and checks a scenario file."""
+def read_scenario_data(path: str | Path, overrides: Mapping | None = None):
+    """The raw mapping of a scenario file as written (durations as typed), overrides applied, not checked."""
     source = str(path)
     data = _read_yaml(Path(path), source)
     if overrides:
         if not isinstance(data, dict):
             scenario_from_dict(data, source)  # raises the "not a mapping" problem
         data = _apply_updates(data, overrides, source)
-    path = Path(path).resolve()
-    return scenario_from_dict(data, source, base_dir=path.parent, source_path=path)
+    return data
+
+
+def load_scenario(path: str | Path, overrides: Mapping | None = None) -> Scenario:
+    """Reads, overrides (dotted paths, before validation) and checks a scenario file."""
+    data = read_scenario_data(path, overrides)
+    resolved = Path(path).resolve()
+    return scenario_from_dict(data, str(path), base_dir=resolved.parent, source_path=resolved)
 
 
 def with_updates(scenario: Scenario, updates: Mapping) -> Scenario:
