@@ -188,6 +188,12 @@ def _assert_instance_rows(result, out, specs, has_deploy) -> None:
     for name, spec in specs.items():
         rows = [r for r in out.instances if r["service"] == name]
         assert len({r["instance"] for r in rows}) == len(rows), "one row per instance"
+        started_warm = [r for r in rows if r["requested_at"] is None]
+        for r in started_warm:       # warm_start: ready at 0 without a start (no request time, no startup)
+            assert spec.warm_start and r["ready_at"] == 0 and r["startup_s"] is None, r
+            assert r["key_attempts"] == 0 and r["kms_wait_s"] == 0, r
+        rows = [r for r in rows if r["requested_at"] is not None] + [
+            {**r, "requested_at": 0.0, "startup_s": 0.0} for r in started_warm]
         for r in rows:
             assert 0 <= r["requested_at"] <= sc.duration, r
             if r["ready_at"] is not None:
@@ -212,7 +218,8 @@ def _assert_instance_rows(result, out, specs, has_deploy) -> None:
             t = r["requested_at"]
             live = [x for x in live_at(rows, t) if x["revision"] == r["revision"]]
             assert len(live) <= spec.max_instances, (name, t, len(live))
-        warm = [r for r in rows if r["ready_at"] is not None and r["requested_at"] >= sc.warmup]
-        assert result.summary["runs"][0]["services"][name]["cold_starts"]["count"] == len(warm)
+        cold = [r for r in rows[:len(rows) - len(started_warm)]      # the warm rows come last
+                if r["ready_at"] is not None and r["requested_at"] >= sc.warmup]
+        assert result.summary["runs"][0]["services"][name]["cold_starts"]["count"] == len(cold)
     if sc.warmup == 0:
         assert result.summary["runs"][0]["kms"]["operations"] == len(out.audit)

@@ -8,6 +8,8 @@
 - per-request: no metric-driven scaling; the desired count is what the requests present now need.
 
 Concurrency here means requests in flight plus requests pending for a slot: the demand the service sees.
+`steady_desired(concurrency, cpu)` is what `decide` settles on when the demand has held those averages for a
+whole window (the warm start's instance count); it changes no state.
 Besides `decide`, a policy says how its platform behaves around it (class attributes, read by the scaler,
 the pool and the request path, so nothing else branches on a policy's name):
 - `reads_windows`: the scaler keeps averaging windows for it (per-request reads only the present demand);
@@ -48,6 +50,9 @@ class Policy:
     def decide(self, now: float, s: Signals) -> int:
         raise NotImplementedError
 
+    def steady_desired(self, concurrency: float, cpu: float) -> int:
+        raise NotImplementedError
+
 
 class CloudRunPolicy(Policy):
     def __init__(self, svc):
@@ -60,6 +65,9 @@ class CloudRunPolicy(Policy):
         by_cpu = _ceil(s.cpu / self.cpu_per_instance) if self.cpu_per_instance > 0 else 0
         return max(by_concurrency, by_cpu)
 
+    def steady_desired(self, concurrency: float, cpu: float) -> int:
+        return max(_ceil(concurrency / self.per_instance), _ceil(cpu / self.cpu_per_instance))
+
 
 class PerRequestPolicy(Policy):
     reads_windows = False
@@ -71,6 +79,9 @@ class PerRequestPolicy(Policy):
 
     def decide(self, now: float, s: Signals) -> int:
         return _ceil(s.instant_concurrency / self.concurrency)
+
+    def steady_desired(self, concurrency: float, cpu: float) -> int:
+        return _ceil(concurrency / self.concurrency)
 
 
 @dataclass
@@ -126,6 +137,9 @@ class KnativePolicy(Policy):
         elif now - self.state.last_positive < a.scale_to_zero_grace and s.ready > 0:
             desired = 1                               # keep one instance until the grace period ends
         return desired
+
+    def steady_desired(self, concurrency: float, cpu: float) -> int:
+        return _ceil(concurrency / self.target)       # stable = panic = the demand: no panic, no rate limit
 
 
 POLICIES = {"cloud-run": CloudRunPolicy, "knative": KnativePolicy, "per-request": PerRequestPolicy}

@@ -77,6 +77,26 @@ class InstancePool:
             self.scaler.at_least(self.live)
             self.update_capacity(now)
 
+    def start_warm(self, n: int) -> None:
+        """warm_start: n instances ready now (t = 0), with their idle timers running. They started before the
+        window the run simulates, so they take no start path (no phases, no key operation, no cold start
+        recorded; instances.csv leaves requested_at and startup_s empty); from now on they are instances
+        like any other (routing, idle timers, parking, deploys, the revocation countdown)."""
+        now = self.env.now
+        for _ in range(n):
+            inst = Instance(self._instance_ids(), self.revisions.revision, now)
+            inst.requested_at = None
+            inst.state = READY
+            inst.ready_at = now
+            self._seq += 1
+            inst.seq = self._seq
+            self.instances[inst.id] = inst
+            self.n_ready += 1
+            inst.routable = True
+            self.router.add(inst)
+            self._became_idle(inst, now)
+        self.update_capacity(now)
+
     def start_instance(self, now: float) -> Instance:
         inst = Instance(self._instance_ids(), self.revisions.revision, now)
         self.instances[inst.id] = inst

@@ -3,6 +3,10 @@
 Every `interval` the policy (autoscaler.py) turns the signals into a desired instance count, clamped to
 [min_instances, max_instances]. Missing instances come from parked (warm) ones first, then from new starts
 (none while starts back off after failures); surplus ones are parked, if the policy scales in that way.
+
+A warm start (`warm_start: true`) begins the run as if the service had already served its initial rate for
+a whole window: the desired count is the policy's steady answer at that rate, and the windows the policy
+averages hold that demand before t = 0, so its first decisions do not scale the warm instances in.
 """
 from __future__ import annotations
 
@@ -20,6 +24,18 @@ class Scaler:
         self.pool = pool
         self.desired = spec.min_instances
         self._snapshots: deque = deque([(0.0, 0.0, 0.0)])   # (t, demand area, CPU area) over the window
+
+    def warm_start(self, rate: float) -> int:
+        """The instances wanted at a steady `rate` (requests per second), clamped to [min, max]; the desired
+        count and the windows are set as if that demand had lasted a window before t = 0."""
+        spec = self.spec
+        concurrency = rate * spec.service_time.mean          # requests in flight on average (Little's law)
+        cpu = concurrency * spec.cpu_per_request              # vCPUs in use, none of them saturated
+        wanted = self.policy.steady_desired(concurrency, cpu)
+        self.desired = min(spec.max_instances, max(spec.min_instances, wanted))
+        w = spec.autoscaling.window
+        self._snapshots = deque([(-w, -concurrency * w, -cpu * w), (0.0, 0.0, 0.0)])
+        return self.desired
 
     def at_least(self, n: int) -> None:
         """An on-demand start raised the live count: the desired count follows it."""

@@ -98,8 +98,11 @@ class ServiceModel:
 
     def start(self) -> None:
         env = self.env
-        for _ in range(self.spec.min_instances):
-            self.pool.start_instance(0.0)
+        if self.spec.warm_start:                          # ready at t = 0: see Scaler.warm_start
+            self.pool.start_warm(self.scaler.warm_start(RateProfile(self.spec.traffic).rate(0.0)))
+        else:
+            for _ in range(self.spec.min_instances):
+                self.pool.start_instance(0.0)
         self.requests.start()
         env.process(self.scaler.loop())
         env.process(self._sample_loop())

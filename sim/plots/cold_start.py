@@ -22,7 +22,7 @@ def _bin_width(duration: float, interval: float, target_bins: int = 40) -> float
 def cold_start_figure(folder) -> Figure:
     d = Folder.read(folder)
     tx, windows = TimeAxis(d.duration), fault_windows(d)
-    rows = d.rows("instances.csv")
+    rows = [r for r in d.rows("instances.csv") if r.get("requested_at") is not None]  # warm ones never started
     names = d.services
     title = f"Cold starts — {d.name}"
     if not any(r.get("ready_at") is not None for r in rows):
