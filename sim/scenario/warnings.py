@@ -92,7 +92,7 @@ def _rate_points(traffic: Traffic) -> list[tuple[float, float]]:
 
 def peak_rate(traffic: Traffic) -> float:
     """The highest rate the traffic reaches, requests per second (the daily pattern at its crest)."""
-    peak = max(r for _, r in _rate_points(traffic))
+    peak = max((r for _, r in _rate_points(traffic)), default=0.0)
     return peak * (1.0 + traffic.daily_pattern.amplitude) if traffic.daily_pattern else peak
 
 
