@@ -111,3 +111,31 @@ def test_the_charts_leave_warm_instances_out_of_the_cold_starts(tmp_path):
     figure = cold_start_figure(folder)
     cold = service_summary(result)["cold_starts"]["count"]
     assert cold > 0 and f"{cold:,} cold starts" in " ".join(ax.get_title() for ax in figure.axes)
+
+
+class _Requests:          # the request path at t = 0: nothing has arrived yet
+    demand, demand_area, cpu_area, cpu_in_use = 0, 0.0, 0.0, 0.0
+
+
+class _Pool:
+    def __init__(self, serving):
+        self.serving = serving
+
+
+@pytest.mark.parametrize("policy", ["cloud-run", "knative"])
+def test_the_windows_hold_the_initial_demand_so_the_first_decision_keeps_the_warm_instances(policy):
+    from sim.model.autoscaler import make_policy
+    from sim.model.scaler import Scaler
+    from sim.scenario import scenario_from_dict
+
+    spec = scenario_from_dict(steady(policy, warm_start=True)).services[0]
+    scaler = Scaler(None, spec, make_policy(spec), _Requests(), _Pool(expected_warm(policy)))
+    assert scaler.warm_start(RATE) == expected_warm(policy)
+    signals = scaler.signals(0.0)
+    assert signals.stable_concurrency == pytest.approx(RATE * SERVICE_TIME)
+    assert signals.panic_concurrency == pytest.approx(RATE * SERVICE_TIME)
+    assert signals.cpu == pytest.approx(RATE * SERVICE_TIME * CPU_PER_REQUEST)
+    assert scaler.policy.decide(0.0, signals) == expected_warm(policy)
+    # without the warm start the same first look sees no demand (and would scale the instances in)
+    cold = Scaler(None, spec, make_policy(spec), _Requests(), _Pool(expected_warm(policy)))
+    assert cold.signals(0.0).stable_concurrency == 0
