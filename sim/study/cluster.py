@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from .errors import StudyError
 
 ENV = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT_S = 10.0                    # how long to try to reach the scheduler before giving up
+RESIZE_S = 5.0                              # how often the window follows workers joining or leaving
 INSTALL = "pip install -e '.[dask]'"
 
 
@@ -62,23 +64,32 @@ class DaskBackend:
         self.completed = None
         self.futures: dict = {}
         self.window = 1
+        self.sized_at = 0.0
 
     def submit(self, token, args, key=None) -> None:
         if self.client is None:
             distributed = import_distributed()
             self.client = connect(self.address)
-            threads = sum(self.client.nthreads().values())
-            self.window = max(4, 2 * threads)           # every worker thread busy, with one call queued behind it
             self.completed = distributed.as_completed(loop=self.client.loop)
+            self.resize()
         future = self.client.submit(self.fn, *args, key=key, pure=key is None)
         self.futures[future] = token
         self.completed.add(future)
 
+    def resize(self) -> None:
+        """Every worker thread busy, with one call queued behind it (at least 4 in flight)."""
+        self.sized_at = time.monotonic()
+        self.window = max(4, 2 * sum(self.client.nthreads().values()))
+
     def next_done(self):
         future = next(self.completed)
         token = self.futures.pop(future)
+        if time.monotonic() - self.sized_at > RESIZE_S:
+            self.resize()
         try:
             return token, future.result()
+        except import_distributed().KilledWorker:
+            raise StudyError(f"{future.key}: every worker that ran it died (out of memory?)") from None
         finally:
             future.release()                           # the scheduler may forget it: memory stays flat
 

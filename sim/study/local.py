@@ -58,7 +58,7 @@ class LocalPool:
         try:
             return token, future.result()
         except BrokenProcessPool:
-            raise StudyError("a worker process died (out of memory?); the finished units are kept") from None
+            raise StudyError("a worker process died (out of memory?)") from None
 
     def close(self, cancel: bool) -> None:
         if self.pool is None:
