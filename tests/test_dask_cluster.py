@@ -116,7 +116,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
 
 def test_a_worker_killed_mid_unit_has_its_unit_rerun(address):
     """Kill the process running a unit while it runs: the scheduler reruns it; nothing lost or counted twice."""
-    units = grid("6m")
+    units = grid("10m")
     local = {u.key: run_unit(u) for u in units}
     killed: list[str] = []
     stop = threading.Event()
@@ -128,7 +128,7 @@ def test_a_worker_killed_mid_unit_has_its_unit_rerun(address):
                 busy = {w: keys for w, keys in client.processing().items() if keys}
                 if busy:
                     worker, keys = next(iter(busy.items()))
-                    time.sleep(0.3)                             # well inside a unit of several seconds
+                    time.sleep(0.1)                             # inside a unit of a second or more
                     if client.processing().get(worker):
                         os.kill(pids[worker], signal.SIGKILL)
                         killed.append(str(keys[0]))
