@@ -4,6 +4,7 @@
     python benchmarks/run.py                 # everything; writes benchmarks/RESULTS.md (~10 min)
     python benchmarks/run.py --quick         # smaller horizons, one repeat: a smoke run (~1-2 min)
     python benchmarks/run.py --only pool     # some cases (names or groups, comma-separated or repeated)
+    python benchmarks/run.py --only sweep    # the study engine: 1 and 2 local workers, a 2-worker Dask cluster
     python benchmarks/run.py --profile       # cProfile of case (a), top 25 by tottime
     python benchmarks/run.py --profile per-request
 
@@ -48,6 +49,11 @@ MEMORY_LIMIT_MB = 300.0
 MEMORY_FLAT_MAX_RATIO = 1.10            # peak at the longest horizon / peak at the shortest
 SIMFAAS_MIN_SPEEDUP = 2.0
 SIMFAAS_MIN_SPEEDUP_100 = 5.0
+SWEEP_MIN_SPEEDUP = 1.7                 # 2 local workers over 1, on a 2-core machine
+
+# The sweep case: heavy.yaml's arrival rate in 4 cells, 2 replications each (8 units, no fault-free twin).
+SWEEP_RATES = (600.0, 800.0, 1000.0, 1200.0)
+SWEEP_REPLICATIONS = 2
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -246,7 +252,46 @@ def child_profile(spec: dict) -> dict:
     return {"wall": wall, "requests": s["requests"]["arrived"], "horizon": sc.duration, "profile": buf.getvalue()}
 
 
-CHILDREN = {"ours": child_ours, "floor": child_floor, "simfaas": child_simfaas, "profile": child_profile}
+def child_sweep(spec: dict) -> dict:
+    """A small grid through the study engine: 1 or 2 local workers, or a Dask LocalCluster on loopback.
+
+    The wall time is `run_units` over all the units. Not counted: loading the model (local workers are forked
+    from this process after it is loaded) and the cluster's start (its workers import the model before it).
+    """
+    import importlib
+
+    from sim.scenario import with_updates
+    from sim.study.engine import run_units
+    from sim.study.units import units_for
+    sc = _ours_scenario(spec)
+    name = sc.services[0].name
+    units = [u for cell, rate in enumerate(SWEEP_RATES)
+             for u in units_for(with_updates(sc, {"services.0.traffic.rate": rate}), cell, SWEEP_REPLICATIONS,
+                                baseline=False)]
+    importlib.import_module("sim.runner")              # the model loaded before forking local workers
+    cluster = scheduler = None
+    if spec["mode"] == "dask":
+        import logging
+
+        import distributed
+        cluster = distributed.LocalCluster(n_workers=spec["workers"], threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+        scheduler = cluster.scheduler_address
+        with distributed.Client(scheduler, set_as_default=False) as client:
+            client.run(importlib.import_module, "sim.runner")
+    base = _status_mb("VmRSS")
+    t0 = time.perf_counter()
+    requests = sum(summary["services"][name]["requests"]["arrived"]
+                   for _unit, summary in run_units(units, workers=spec["workers"], scheduler=scheduler))
+    wall = time.perf_counter() - t0
+    if cluster is not None:
+        cluster.close()
+    return {"wall": wall, "requests": requests, "units": len(units), "peak_mb": _peak_mb(), "base_mb": base,
+            "horizon": sc.duration}
+
+
+CHILDREN = {"ours": child_ours, "floor": child_floor, "simfaas": child_simfaas, "profile": child_profile,
+            "sweep": child_sweep}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -327,6 +372,14 @@ def make_cases(quick: bool) -> list[Case]:
     for n in (10, 100, 1000):
         cases.append(Case(f"pool-{n}", "pool", "ours", f"pool of {n}, concurrency 1, 70% busy",
                           {"kind": "ours", "scenario": pool_scenario(n, pool_requests)}, rep))
+    grid = f"{len(SWEEP_RATES)} cells x {SWEEP_REPLICATIONS} replications of heavy.yaml"
+    sweep = {"kind": "sweep", "file": "heavy.yaml", "updates": {"duration": 30.0 if q else 600.0}}
+    cases += [Case("sweep-1", "sweep", "ours", f"sweep: {grid}, 1 local worker", {**sweep, "mode": "local",
+                                                                                  "workers": 1}, rep),
+              Case("sweep-2", "sweep", "ours", f"sweep: {grid}, 2 local workers", {**sweep, "mode": "local",
+                                                                                   "workers": 2}, rep),
+              Case("sweep-dask-2", "sweep", "ours", f"sweep: {grid}, Dask LocalCluster of 2 worker processes",
+                   {**sweep, "mode": "dask", "workers": 2}, rep)]
     return cases
 
 
@@ -522,6 +575,22 @@ def targets(cases: dict[str, Case]) -> tuple[list[str], list[dict]]:
                      f"(target <= {MEMORY_FLAT_MAX_RATIO})")
     else:
         lines.append("SKIP  (a) peak memory flat: needs two of heavy-short, heavy, heavy-long")
+    # The sweep through the study engine: 2 local workers over 1, and a 2-worker Dask cluster against them.
+    if have("sweep-1", "sweep-2"):
+        r = cases["sweep-2"].rate / cases["sweep-1"].rate
+        lines.append(f"{verdict(r >= SWEEP_MIN_SPEEDUP)}  sweep ({cases['sweep-1'].best['units']} units), 2 local "
+                     f"workers vs 1: {r:.2f}x (target >= {SWEEP_MIN_SPEEDUP}x)"
+                     f"{paired(cases['sweep-2'], cases['sweep-1'])}")
+    else:
+        lines.append(f"SKIP  sweep, 2 local workers vs 1: {missing('sweep-1', 'sweep-2')}")
+    if have("sweep-2", "sweep-dask-2"):
+        r = cases["sweep-dask-2"].rate / cases["sweep-2"].rate
+        vs1 = (f", {cases['sweep-dask-2'].rate / cases['sweep-1'].rate:.2f}x 1 local worker"
+               if have("sweep-1") else "")
+        lines.append(f"INFO  sweep, Dask cluster of 2 worker processes vs 2 local workers: {r:.2f}x{vs1}"
+                     f"{paired(cases['sweep-dask-2'], cases['sweep-2'])}")
+    else:
+        lines.append(f"SKIP  sweep on Dask: {missing('sweep-2', 'sweep-dask-2')}")
     # (b) agreement with SimFaaS.
     if have("per-request", "simfaas") and "batches" in cases["simfaas"].best and (
             cases["per-request"].best["batches"]["edges"] != cases["simfaas"].best["batches"]["edges"]):
@@ -608,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller horizons and one repeat (a smoke run)")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help="run only these cases or groups (heavy, floor, per-request, simfaas, pool, or a case name)")
+                    help="run only these cases or groups (heavy, floor, per-request, simfaas, pool, sweep, or a case name)")
     ap.add_argument("--repeats", type=int, default=None, help="override the repeats of every case")
     ap.add_argument("--profile", nargs="?", const="heavy", default=None, metavar="CASE",
                     help="profile one of our cases (default heavy, case (a)) with cProfile: top 25 by tottime")

@@ -12,6 +12,8 @@ import os
 import sys
 
 from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema
+from sim.study.cluster import add_scheduler_argument
+from sim.study.errors import StudyError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors (no warnings either)")
+    add_scheduler_argument(run)
 
     quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
                                 description="Quota solver: the smallest Cloud KMS quota that meets service-level "
@@ -123,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0
         return _run(args)
+    except StudyError as exc:  # a Dask scheduler not reached, Dask not installed: one line
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,13 +7,13 @@ streams (its twin), which makes `capacity_loss` a paired, low-variance differenc
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .metrics import aggregate_runs
 from .model.summary import run_summary
 from .model.world import RunOutput, World
 from .scenario import Scenario, scenario_from_dict, with_updates
+from .study.execute import map_on
 from .summary_schema import failed_requests
 
 
@@ -75,14 +75,17 @@ def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: boo
 
 
 def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
-        progress=None) -> RunResult:
-    """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance."""
+        progress=None, scheduler: str | None = None) -> RunResult:
+    """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance.
+
+    workers > 1: local worker processes; scheduler: a Dask scheduler address (the replications run there).
+    """
     n = replications or scenario.replications
     t0 = time.perf_counter()
     args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
-    if workers > 1 and n > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
-            results = list(pool.map(run_replication, *zip(*[(*args, r, baseline) for r in range(n)])))
+    if scheduler or (workers > 1 and n > 1):
+        results = map_on(run_replication, [(*args, r, baseline) for r in range(n)], workers=min(workers, n),
+                         scheduler=scheduler)
     else:
         results = [run_replication(*args, r, baseline,
                                    None if progress is None else (lambda f, r=r: progress((r + f) / n)))
@@ -102,6 +105,7 @@ def run_cli(scenario: Scenario, args) -> int:
 
     from .report import summary_table
     from .results import OutputFolderError, check_output_folder, write_results
+    from .study.cluster import scheduler_address
 
     show = not getattr(args, "quiet", False)
     out = Path(args.out) if args.out else Path("results") / scenario.name
@@ -117,7 +121,7 @@ def run_cli(scenario: Scenario, args) -> int:
             print(f"\r  simulating {scenario.name}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
     result = run(scenario, replications=args.replications, workers=args.workers or 1,
-                 baseline=not args.no_baseline, progress=progress)
+                 baseline=not args.no_baseline, progress=progress, scheduler=scheduler_address(args))
     if show and time.perf_counter() - started > 2.0:
         print(file=sys.stderr)
     write_results(result, out, plots=not args.no_plots)

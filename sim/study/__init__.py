@@ -2,4 +2,8 @@
 
     units    the unit of work: one (cell, replication), and running it
     engine   running units on local processes or a Dask cluster, saving each as it finishes (resume)
+    execute  one function over many arguments in a bounded window: here, local processes (local) or Dask (cluster)
+    store    the resume store: one JSON file per finished unit, with a fingerprint of its inputs
+    progress the bar on the terminal: units done, rate, time left
+    errors   StudyError: one line for the user, exit 2
 """

@@ -1,0 +1,53 @@
+"""The resume store: one JSON file per finished unit, so an interrupted study runs only what is missing.
+
+Each file (`<unit.key>.json`) holds the unit's run summary and a fingerprint of what produced it (the cell's
+resolved scenario, the replication, whether the fault-free twin ran). A file whose fingerprint differs (the
+scenario changed since) is ignored and its unit rerun. JSON writes a float as its shortest repr, which reads
+back as the same float, so a summary read from the store is identical to the one computed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+FORMAT = 1                                   # bump when the file layout changes: older files are rerun
+
+
+def fingerprint(unit) -> str:
+    """sha256 of the unit's inputs (sorted-key JSON): equal fingerprints mean the same computation."""
+    text = json.dumps({"scenario": unit.resolved, "replication": unit.replication, "baseline": unit.baseline},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Store:
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+
+    def path(self, unit) -> Path:
+        return self.folder / f"{unit.key}.json"
+
+    def load(self, unit, fp: str | None = None) -> dict | None:
+        """The unit's saved run summary, or None if it is missing, unreadable or from other inputs."""
+        try:
+            data = json.loads(self.path(unit).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or \
+                data.get("fingerprint") != (fp or fingerprint(unit)):
+            return None
+        return data.get("summary")
+
+    def save(self, unit, summary: dict, fp: str | None = None) -> None:
+        """Write atomically (a temporary file, then os.replace): a file is whole or absent, never half written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.path(unit)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        data = {"format": FORMAT, "key": unit.key, "fingerprint": fp or fingerprint(unit), "summary": summary}
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, separators=(",", ":"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
