@@ -106,7 +106,9 @@ def _item_label(item, index: int) -> str:
 def _select(items: list, selector: str, where: str, path: str) -> int:
     """The index of the item `selector` names (an index, or an item's name or id)."""
     labels = [_item_label(item, i) for i, item in enumerate(items)]
-    listing = f"{where}: {', '.join(labels)}" if items else f"{where} is empty"
+    if not items:
+        raise ScenarioError([f"{path}: {where} is empty, so it has no item {selector}"])
+    listing = f"{where}: {', '.join(labels)}"
     if selector.lstrip("-").isdigit():
         index = int(selector)
         if not 0 <= index < len(items):
