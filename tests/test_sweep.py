@@ -72,6 +72,17 @@ def test_grid_order_first_setting_slowest():
     assert [c.index for c in cells] == list(range(6))
 
 
+def test_durations_are_converted_per_cell_and_resolved_for_the_chart():
+    scenario = load_scenario(SCENARIOS_DIR / "ekm-outage-retryable.yaml")
+    settings = parse_settings(["faults[0].duration=5m,1200", "services[orders].min_instances=2"], scenario)
+    cells = build_grid(scenario, settings)
+    assert [c.scenario.faults[0].duration for c in cells] == [300.0, 1200.0]
+    assert [c.resolved_values(settings) for c in cells] == [
+        {"faults[0].duration": 300.0, "services[orders].min_instances": 2},
+        {"faults[0].duration": 1200.0, "services[orders].min_instances": 2}]
+    assert scenario.faults[0].duration == 600.0                        # the scenario itself is unchanged
+
+
 def test_values_split_outside_brackets():
     assert split_values("10m, 30m,1h") == ["10m", "30m", "1h"]
     assert split_values("[[0, 5], [1h, 9]],20") == ["[[0, 5], [1h, 9]]", "20"]

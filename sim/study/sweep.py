@@ -67,8 +67,8 @@ def main(args) -> int:
     try:
         _run(cells, replications, specs, workers, args, partial, figures)
     except KeyboardInterrupt:
-        print(f"interrupted after {len(figures)} of {total} units; finished units are kept in {partial}: run the "
-              "same command with --resume to continue", file=sys.stderr)
+        print(f"sweep interrupted ({len(figures)} of {total} units came back): the same command with --resume "
+              f"continues it from {partial}", file=sys.stderr)
         return 130
     _write(out, study, cells, settings, figures, [c for c, _, _ in specs])
     shutil.rmtree(partial, ignore_errors=True)
