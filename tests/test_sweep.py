@@ -4,9 +4,12 @@ Simulations are tiny: scenarios/steady.yaml cut to 3 minutes, 2 replications, 4 
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -171,6 +174,37 @@ def test_the_chart_exists(reference):
 def test_files_identical_with_two_workers(steady, reference, tmp_path):
     out = tmp_path / "two-workers"
     assert sweep(steady, out, "--workers", "2") == 0
+    same_files(reference, out)
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail (TimeoutError) rather than hang if the block takes longer than `seconds`."""
+    def expired(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_files_identical_on_a_dask_cluster(steady, reference, tmp_path, monkeypatch):
+    """A scheduler and two worker processes on loopback, started and stopped here (workers import this tree)."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    with deadline(120):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+    try:
+        out = tmp_path / "dask"
+        with deadline(300):
+            assert sweep(steady, out, "--scheduler", cluster.scheduler_address) == 0
+    finally:
+        with deadline(60):
+            cluster.close()
     same_files(reference, out)
 
 
