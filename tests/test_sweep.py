@@ -120,6 +120,7 @@ def test_a_bad_value_names_its_cell_and_exit_2(tmp_path, capsys):
     (["--set", "services[0].min_instances=1,,2"], "an empty value"),
     (["--set", "services[0].min_instances=1", "--set", "services[api].min_instances=2"], "the same setting"),
     (["--set", "services[0]"], "expected PATH=V1,V2"),
+    (["--set", "services[0].name=api,web"], "cell 1 (services[0].name=web): a sweep cannot rename services"),
 ])
 def test_other_bad_arguments_exit_2(tmp_path, capsys, args, expected):
     status = main(["sweep", str(SCENARIOS_DIR / "steady.yaml"), *args, "--out", str(tmp_path / "out")])

@@ -130,7 +130,7 @@ def _resolve(scenario, path: str) -> list:
     """The parts (keys and int indices) of the setting `path` names in `scenario`."""
     node, model, field, parts = scenario.to_resolved_dict(), Scenario, None, []
     tokens = _tokens(path)
-    for depth, (kind, text) in enumerate(tokens):
+    for kind, text in tokens:
         where = _shown(parts) or "the scenario"
         if kind == "item":
             if not isinstance(node, list):

@@ -100,18 +100,23 @@ def build_grid(scenario, settings: list[Setting]) -> list[Cell]:
     naming its first cell (a problem shared by several cells is told once, with how many share it)."""
     cells, seen = [], {}
     source = f"{scenario.source_path or '<scenario>'}: "    # with_updates names the file; the cell says enough
+    services = [sv.name for sv in scenario.services]
     for index, combo in enumerate(itertools.product(*(range(len(s.values)) for s in settings))):
         texts = tuple(s.texts[k] for s, k in zip(settings, combo))
+        where = f"cell {index} ({', '.join(f'{s.path}={t}' for s, t in zip(settings, texts))})"
         try:
             cell_scenario = with_updates(scenario, {s.dotted: s.values[k] for s, k in zip(settings, combo)})
         except ScenarioError as exc:
-            label = ", ".join(f"{s.path}={t}" for s, t in zip(settings, texts))
             for problem in exc.problems:
-                seen.setdefault(problem.removeprefix(source), []).append(f"cell {index} ({label})")
+                seen.setdefault(problem.removeprefix(source), []).append(where)
+            continue
+        names = [sv.name for sv in cell_scenario.services]
+        if names != services:                    # the figures are per service name, the same in every cell
+            seen.setdefault(f"a sweep cannot rename services (services here: {', '.join(names)})", []).append(where)
             continue
         cells.append(Cell(index, texts, cell_scenario))
     if seen:
-        raise ScenarioError([f"{where[0]}: {problem}" + (f" (and {len(where) - 1} other cell"
-                                                          f"{'s' if len(where) > 2 else ''})" if len(where) > 1 else "")
-                             for problem, where in seen.items()])
+        raise ScenarioError([f"{named[0]}: {problem}" + (f" (and {len(named) - 1} other cell"
+                                                          f"{'s' if len(named) > 2 else ''})" if len(named) > 1 else "")
+                             for problem, named in seen.items()])
     return cells
