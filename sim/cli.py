@@ -1,4 +1,4 @@
-"""Command line: `python -m sim validate|schema|run|quota|import-service ...` (argument parsing only; the work is elsewhere).
+"""Command line: `python -m sim validate|schema|run|quota|sweep|import-service ...` (argument parsing only; the work is elsewhere).
 
 `validate`, `schema` and `import-service` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
 matplotlib) are imported inside the branches that use them (tests/test_light_commands.py checks this).
@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+from sim.estimate import add_arguments as add_estimate_arguments
 from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema
 from sim.study.cluster import add_scheduler_argument
 from sim.study.errors import StudyError
@@ -53,6 +54,25 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
+
+    sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",
+                                description="Sweep: every combination of the --set values, each cell with its "
+                                            "replications on the same random streams.")
+    sweep.add_argument("file", metavar="FILE", help="scenario YAML file")
+    sweep.add_argument("--set", action="append", required=True, metavar="PATH=V1,V2,...",
+                       help="a setting and its values, e.g. services[checkout].min_instances=1,2,4 or "
+                            "faults[0].duration=10m,30m; repeat for a grid (the first varies slowest)")
+    sweep.add_argument("--replications", type=_positive_int, metavar="N", help="replications per cell (the file's)")
+    sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    add_scheduler_argument(sweep)
+    sweep.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sweep)")
+    sweep.add_argument("--metric", metavar="M", help="the charted figure of each service, a summary path "
+                                                     "(capacity.shortfall_fraction)")
+    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep (<out>.partial)")
+    sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
+    sweep.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
+    add_estimate_arguments(sweep)
 
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
@@ -118,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim import quota  # imported here, as the runner is in _run
 
             return quota.main(args)
+        if args.command == "sweep":
+            from sim.study.sweep import main as sweep_main  # imported here: a sweep runs the model
+
+            return sweep_main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 

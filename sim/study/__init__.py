@@ -6,4 +6,6 @@
     store    the resume store: one JSON file per finished unit, with a fingerprint of its inputs
     progress the bar on the terminal: units done, rate, time left
     errors   StudyError: one line for the user, exit 2
+    paths    setting paths (`services[checkout].concurrency`) for --set and --param
+    sweep    `sim sweep` (sweep_grid: the cells; sweep_files: what it writes)
 """
