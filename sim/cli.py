@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+from sim import estimate
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    estimate.add_arguments(run)
 
     quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
                                 description="Quota solver: the smallest Cloud KMS quota that meets service-level "
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
+    estimate.add_arguments(quota)
 
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
@@ -100,6 +103,11 @@ def _run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.file, overrides)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    refusal = estimate.check_work([scenario], scenario.replications, args, workers=args.workers or 1,
+                                  baseline=not args.no_baseline, quiet=args.quiet)
+    if refusal:                  # before anything runs: a study of years is refused in one line
+        print(refusal, file=sys.stderr)
         return 2
     from sim.runner import run_cli  # imported here: the model (SimPy, SciPy, matplotlib) only for `run`
 
