@@ -54,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="which quota to solve for when the services use both HSM and external keys")
     estimate.add_arguments(quota)
 
+    sens = commands.add_parser("sensitivity", help="how much a metric rests on each of the model's assumptions "
+                                                   "(low and high values, paired runs, a tornado chart)")
+    sens.add_argument("file", metavar="FILE", help="scenario YAML file")
+    sens.add_argument("--metric", default="capacity.shortfall_fraction", metavar="M",
+                      help="a path into a service's run summary (capacity.shortfall_fraction)")
+    sens.add_argument("--replications", type=_positive_int, metavar="N",
+                      help="paired replications per arm (default: the scenario's, at least 2)")
+    sens.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    sens.add_argument("--scheduler", metavar="ADDR", help="a Dask scheduler, tcp://HOST:PORT "
+                                                         "(default: DASK_SCHEDULER_ADDRESS)")
+    sens.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sensitivity)")
+    sens.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    sens.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    estimate.add_arguments(sens)
+
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
     imp.add_argument("file", metavar="FILE", help="service YAML: Knative v1 export or Cloud Run v2 form; "
@@ -123,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim import quota  # imported here, as the runner is in _run
 
             return quota.main(args)
+        if args.command == "sensitivity":
+            from sim.study import sensitivity  # imported here: the runner, SciPy and matplotlib
+
+            return sensitivity.main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 

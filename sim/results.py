@@ -76,7 +76,7 @@ def timeseries_rows(timeseries: dict, interval: float):
 
 
 # A folder holding one of these was written by a run or a quota search, and may be replaced by the next one.
-RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json")
+RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sensitivity.json")
 
 
 class OutputFolderError(Exception):
