@@ -53,7 +53,7 @@ def tornado_figure(data) -> Figure:
     ax.set_xlabel(f"{data['metric']} (mean over {data['replications']} paired replications)")
     ax.grid(axis="x", alpha=0.3)
     if rows:
-        ax.legend(loc="lower right", fontsize=8)
+        fig.legend(loc="outside lower center", ncols=4, fontsize=8)
     else:
         ax.text(0.5, 0.5, "no assumption applies to this scenario", ha="center", va="center",
                 transform=ax.transAxes)
