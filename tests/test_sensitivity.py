@@ -158,3 +158,20 @@ def test_years_of_sensitivity_are_refused(tmp_path, capsys, monkeypatch):
     assert main(["sensitivity", str(path), "--max-hours", "0.1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("refused:")
+
+
+def test_workers_and_scheduler_pass_through_to_the_engine(tmp_path, monkeypatch):
+    import sim.study.engine as engine
+    seen = {}
+
+    def fake_run_units(units, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt          # stop there: only the call matters
+    monkeypatch.setattr(engine, "run_units", fake_run_units)
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:1")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(TINY))
+    assert main(["sensitivity", str(path), "--workers", "2", "--quiet"]) == 130
+    assert seen == {"workers": 2, "scheduler": "tcp://127.0.0.1:1", "progress": False}
+    assert main(["sensitivity", str(path), "--scheduler", "tcp://10.0.0.1:8786"]) == 130
+    assert seen == {"workers": 1, "scheduler": "tcp://10.0.0.1:8786", "progress": True}
