@@ -4,11 +4,12 @@ The work is the number of simulated requests: the integral of every service's ar
 simulated time (closed form, no SimPy: constant, piecewise-linear and trace rates, times the daily
 cosine), times replications, times cells (sweep cells, solver levels, sensitivity arms), doubled for a
 scenario with faults when its fault-free twin runs too. The wall time divides it by this machine's speed
-(simulated requests per wall second of one process) and by the workers that can run at once.
+(simulated requests per second of one process with a core to itself) and by the workers that can run at
+once.
 
 The speed comes from `CMEK_SIM_SPEED` when set, else from a cache file
 (`$XDG_CACHE_HOME/cmek-sim/speed.json`, default `~/.cache/...`, keyed by Python version and machine),
-else from a short calibration run of a built-in scenario (about 0.3 s), then cached. It is an
+else from a short calibration run of a built-in scenario (about 0.3 s of CPU), then cached. It is an
 approximation: the cost of a request varies with the scenario (key operations, processor sharing, many
 instances), so the estimate is an order of magnitude, not a promise.
 
@@ -30,8 +31,8 @@ DEFAULT_LIMIT_HOURS = 24.0
 SPEED_ENV = "CMEK_SIM_SPEED"
 QUOTA_LEVELS = 10            # levels `sim quota` typically runs (bracket, bisection, the answer and 80% of it)
 DAY_S = 86400.0
-CALIBRATION = {              # ~60,000 requests: about 0.3 s on a 2-core machine of 2026
-    "name": "calibration", "duration": 60, "seed": 1, "replications": 1,
+CALIBRATION = {              # ~30,000 requests: about 0.3 s of CPU on a 2-core machine of 2026
+    "name": "calibration", "duration": 30, "seed": 1, "replications": 1,
     "keys": [{"id": "k", "name": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k", "protection": "hsm"}],
     "services": [{"name": "calibration", "encryption_key": "k", "concurrency": 80, "max_instances": 100,
                   "service_time": {"dist": "lognormal", "mean": 0.12, "cv": 1.0},
@@ -135,15 +136,18 @@ def machine_key() -> str:
 
 
 def calibrate() -> float:
-    """Simulated requests per wall second of one process, from a short run of a built-in scenario."""
+    """Simulated requests per second of one process, from a short run of a built-in scenario.
+
+    Timed in CPU seconds of this process, not wall seconds: other work on a busy machine at the moment of
+    the calibration would otherwise be cached as this machine's speed for good."""
     from .model.world import World
     from .scenario import scenario_from_dict
     scenario = scenario_from_dict(CALIBRATION, "<calibration>")
-    started = time.perf_counter()
+    started = time.process_time()
     out = World(scenario, 0, keep_logs=False).run()
-    wall = time.perf_counter() - started
+    cpu = time.process_time() - started
     arrived = sum(s["requests"]["arrived"] for s in out.summary["services"].values())
-    return arrived / max(wall, 1e-6)
+    return arrived / max(cpu, 1e-6)
 
 
 def speed() -> float:
