@@ -82,3 +82,80 @@ def plausible_range(parameter: str) -> tuple[Any, Any]:
     """(low, high) of one assumption, by its README name."""
     a = BY_PARAMETER[parameter]
     return a.low, a.high
+
+
+# -- what a sensitivity study sets ---------------------------------------------------------------------------
+# Each assumption as scenario settings: path -> value in the scenario format, at its low and at its high
+# value (`services[]` = every service), and when it can change results at all (a condition of the scenario,
+# named here and tested in sim/study/sensitivity_arms.py). "never": text only, nothing to run.
+WHEN = {
+    "always": "",
+    "key": "no service uses a key, so no key operation happens",
+    "external": "no service uses an external key",
+    "quota": "no service uses an HSM or external key, so no KMS quota applies",
+    "key-fault": "no fault disables, schedules for destruction or destroys a key",
+    "revocation": "no fault can start the revocation countdown (key state, IAM or EKM outage)",
+    "retry": "no retryable key error can happen (no external key, no kms-outage)",
+    "failed-starts": "no start can fail (no KMS quota, no key, IAM or EKM fault)",
+    "boost": "no service has startup_cpu_boost",
+    "idle": "every service uses the knative policy, which does not use idle_retention",
+    "never": "no effect on results (text only)",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    low: dict[str, Any]      # scenario path -> value at the assumption's low value
+    high: dict[str, Any]
+    when: str                # a key of WHEN
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(self.low)
+
+
+def _lognormal(median_p99) -> dict:
+    median, p99 = (median_p99["median"], median_p99["p99"]) if isinstance(median_p99, dict) else median_p99
+    return {"dist": "lognormal", "median": median, "p99": p99}
+
+
+def _startup(phases: dict) -> dict:
+    return {f"services[].startup.{phase}": (_lognormal(v) if isinstance(v, tuple) else v)
+            for phase, v in phases.items()}
+
+
+def _service_time(v: dict) -> dict:
+    return {"services[].service_time": {"dist": "lognormal", "mean": v["mean"], "cv": v["cv"]}}
+
+
+_SPECIAL = {   # the assumptions that are not one plain key, or whose values need a scenario form
+    "kms.latency": (lambda v: {"kms.latency": _lognormal(v)}, "key"),
+    "kms.ekm.latency": (lambda v: {"kms.ekm.latency": _lognormal(v)}, "external"),
+    "services[].startup.*": (_startup, "always"),
+    "services[].service_time": (_service_time, "always"),
+    "quota admission": (lambda v: {"kms.quota.enforcement": "per-minute" if "per-minute" in v else "per-second"},
+                        "quota"),
+}
+_WHEN = {
+    "kms.quota.external_requests_per_minute": "external", "kms.disable_propagation": "key-fault",
+    "kms.retry": "retry", "services[].shutdown_after": "revocation", "services[].startup_cpu_boost_factor": "boost",
+    "services[].key_operations.decrypts_per_start": "key", "services[].key_operations.validation_interval": "key",
+    "services[].autoscaling.failed_start_backoff": "failed-starts",
+    "services[].autoscaling.max_failed_start_backoff": "failed-starts", "services[].idle_retention": "idle",
+    "start_time": "never", "EKM error text in `run_errors.jsonl`": "never",
+}
+
+
+def setting(parameter: str) -> Setting:
+    """The scenario settings of one assumption at its low and high values (KeyError for an unknown name)."""
+    a = BY_PARAMETER[parameter]
+    if parameter in _SPECIAL:
+        to_paths, when = _SPECIAL[parameter]
+        return Setting(to_paths(a.low), to_paths(a.high), when)
+    when = _WHEN.get(parameter, "always")
+    if a.path is None or when == "never":
+        return Setting({}, {}, "never")
+    return Setting({a.path: a.low}, {a.path: a.high}, when)
+
+
+SETTINGS: dict[str, Setting] = {a.parameter: setting(a.parameter) for a in ASSUMPTIONS}

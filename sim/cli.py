@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from sim.estimate import add_arguments as add_estimate_arguments
+from sim import estimate
 from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema
 from sim.study.cluster import add_scheduler_argument
 from sim.study.errors import StudyError
@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors (no warnings either)")
     add_scheduler_argument(run)
+    estimate.add_arguments(run)
 
     quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
                                 description="Quota solver: the smallest Cloud KMS quota that meets service-level "
@@ -54,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
+    estimate.add_arguments(quota)
+
+    sens = commands.add_parser("sensitivity", help="how much a metric rests on each of the model's assumptions "
+                                                   "(low and high values, paired runs, a tornado chart)")
+    sens.add_argument("file", metavar="FILE", help="scenario YAML file")
+    sens.add_argument("--metric", default="capacity.shortfall_fraction", metavar="M",
+                      help="a path into a service's run summary (capacity.shortfall_fraction)")
+    sens.add_argument("--replications", type=_positive_int, metavar="N",
+                      help="paired replications per arm (default: the scenario's, at least 2)")
+    sens.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    add_scheduler_argument(sens)
+    sens.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sensitivity)")
+    sens.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    sens.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    estimate.add_arguments(sens)
 
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",
                                 description="Sweep: every combination of the --set values, each cell with its "
@@ -72,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
     sweep.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
     sweep.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
-    add_estimate_arguments(sweep)
+    estimate.add_arguments(sweep)
 
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
@@ -124,6 +140,11 @@ def _run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
+    refusal = estimate.check_work([scenario], scenario.replications, args, workers=args.workers or 1,
+                                  baseline=not args.no_baseline, quiet=args.quiet)
+    if refusal:                  # before anything runs: a study of years is refused in one line
+        print(refusal, file=sys.stderr)
+        return 2
     from sim.runner import run_cli  # imported here: the model (SimPy, SciPy, matplotlib) only for `run`
 
     return run_cli(scenario, args)
@@ -142,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim.study.sweep import main as sweep_main  # imported here: a sweep runs the model
 
             return sweep_main(args)
+        if args.command == "sensitivity":
+            from sim.study import sensitivity  # imported here: the runner, SciPy and matplotlib
+
+            return sensitivity.main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 

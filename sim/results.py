@@ -75,8 +75,8 @@ def timeseries_rows(timeseries: dict, interval: float):
             yield {"time_s": b * interval, "service": name, **{c: cols[c][b] for c in cols}}
 
 
-# A folder holding one of these was written by a run, a quota search or a sweep, and may be replaced by the next one.
-RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sweep.json")
+# A folder holding one of these was written by a run, a quota search or a study, and may be replaced by the next one.
+RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sweep.json", "sensitivity.json")
 
 
 class OutputFolderError(Exception):

@@ -9,12 +9,17 @@ from the summary.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 from sim.runner import run
 from sim.scenario import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The work estimate of commands that simulate reads this machine's speed; tests (and the commands they spawn)
+# use a fixed figure instead of calibrating and writing the user's cache (tests/test_estimate.py sets its own).
+os.environ.setdefault("CMEK_SIM_SPEED", "150000")
 SCENARIOS_DIR = ROOT / "scenarios"
 
 KEY_NAME = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"

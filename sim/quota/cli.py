@@ -24,6 +24,12 @@ def main(args) -> int:
     except (SloError, QuotaError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from ..estimate import QUOTA_LEVELS, check_work
+    refusal = check_work([scenario] * QUOTA_LEVELS, solver.replications, args, workers=solver.workers,
+                         baseline=solver.baseline)
+    if refusal:                  # about QUOTA_LEVELS levels of paired replications, refused before any runs
+        print(refusal, file=sys.stderr)
+        return 2
     print(f"solving the {solver.level} quota of {scenario.name} ({solver.replications} replications per level, "
           f"confidence {solver.confidence:g})", file=sys.stderr)
     try:

@@ -1,0 +1,174 @@
+"""`sim sensitivity`: how much a metric rests on each of the model's assumptions (issue 10, point 6).
+
+    python -m sim sensitivity FILE [--metric M] [--replications N] [--workers N] [--scheduler ADDR]
+                                   [--out DIR] [--duration D] [--quiet] [--yes] [--max-hours H]
+
+For each assumption of sim/assumptions.py that can matter to the scenario, the scenario runs at the
+assumption's low and at its high value, and as it is (the centre), every arm on the same replications
+(same seed, same replication indices: paired). Per assumption and service: the metric's mean at low,
+centre and high, and its change (high - low) with a 95% interval of the paired differences across
+replications (Student t). Writes sensitivity.csv, sensitivity.json and the tornado chart sensitivity.png,
+largest absolute change first, into --out (default results/<name>-sensitivity), atomically.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from ..assumptions import BY_PARAMETER, SETTINGS
+from ..slo import Slo, SloError, check_known, metric
+from .cluster import scheduler_address
+from .sensitivity_arms import build_arms
+
+DEFAULT_METRIC = "capacity.shortfall_fraction"
+MIN_REPLICATIONS = 2          # a paired interval needs two
+CSV_COLUMNS = ("assumption", "path", "low", "high", "service", "metric_low", "metric_centre", "metric_high",
+               "change", "interval_low", "interval_high")
+
+
+def check_metric(text: str) -> tuple[str, ...]:
+    """The metric's path in a service's run summary; SloError (one line) unless sim/summary_schema.py declares it."""
+    path = tuple((text or "").strip().split("."))
+    try:
+        check_known(Slo(text, path, "<=", 0.0))
+    except SloError as exc:
+        raise SloError(str(exc).replace(f"--slo {text!r}", f"--metric {text!r}", 1)) from None
+    return path
+
+
+def describe(value) -> str:
+    """An assumption's value in a CSV cell: 0.5, per-minute, initial=2 max=60, schedule=0.1/0.5 ..."""
+    if isinstance(value, dict):
+        return " ".join(f"{k}={describe(v)}" for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return "/".join(describe(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _mean(values):
+    xs = [v for v in values if v is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def paired_change(low: list, high: list, confidence: float = 0.95) -> dict:
+    """Mean of high - low over the replications where both have a value, and its two-sided Student-t interval."""
+    diffs = [h - lo for lo, h in zip(low, high) if lo is not None and h is not None]
+    n = len(diffs)
+    if n == 0:
+        return {"change": None, "interval_low": None, "interval_high": None, "pairs": 0}
+    mean = sum(diffs) / n
+    if n == 1:
+        return {"change": mean, "interval_low": None, "interval_high": None, "pairs": 1}
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
+    from scipy import stats  # the command only
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return {"change": mean, "interval_low": mean - half, "interval_high": mean + half, "pairs": n}
+
+
+def analyse(scenario, arms, runs: dict[int, list], metric_text: str, replications: int) -> dict:
+    """sensitivity.json: the rows (ranked: largest absolute change first), the centre, what was skipped."""
+    path = tuple(metric_text.split("."))
+    services = [s.name for s in scenario.services]
+
+    def values(cell: int, service: str) -> list:
+        return [metric(run["services"][service], path) for run in runs[cell]]
+
+    rows = []
+    for order, (parameter, (lo_cell, hi_cell)) in enumerate(arms.pairs.items()):
+        s = SETTINGS[parameter]
+        for k, service in enumerate(services):
+            low, high, centre = values(lo_cell, service), values(hi_cell, service), values(0, service)
+            rows.append({"assumption": parameter, "path": ";".join(s.paths),
+                         "low": describe(BY_PARAMETER[parameter].low), "high": describe(BY_PARAMETER[parameter].high),
+                         "service": service, "metric_low": _mean(low), "metric_centre": _mean(centre),
+                         "metric_high": _mean(high), **paired_change(low, high),
+                         "values_low": low, "values_high": high, "_order": (order, k)})
+    rows.sort(key=lambda r: (r["change"] is None, -abs(r["change"] or 0.0), r["_order"]))
+    for rank, row in enumerate(rows, 1):
+        del row["_order"]
+        row["rank"] = rank
+    return {"scenario": scenario.name, "metric": metric_text, "replications": replications,
+            "seed": scenario.seed, "duration_s": scenario.duration, "confidence": 0.95,
+            "centre": {name: _mean(values(0, name)) for name in services},
+            "arms_run": len(arms.cells), "rows": rows, "skipped": arms.skipped,
+            "settings": {p: {"low": SETTINGS[p].low, "high": SETTINGS[p].high} for p in arms.pairs}}
+
+
+def write_sensitivity(data: dict, out_dir) -> Path:
+    """sensitivity.csv, sensitivity.json and sensitivity.png, written to a temporary folder and moved into place."""
+    from ..plots import save
+    from ..plots.tornado import tornado_figure
+    from ..results import atomic_folder, write_csv
+    with atomic_folder(out_dir) as tmp:
+        write_csv(tmp / "sensitivity.csv", CSV_COLUMNS, data["rows"])
+        (tmp / "sensitivity.json").write_text(json.dumps(data, indent=2) + "\n")
+        save(tornado_figure(data), tmp / "sensitivity.png")
+    return Path(out_dir).resolve()
+
+
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def table(data: dict) -> str:
+    """The ranked table printed by the command."""
+    lines = [f"sensitivity of {data['metric']} in {data['scenario']} ({data['replications']} paired replications "
+             f"per arm, {data['arms_run']} arms run; change = at high - at low, 95% interval)",
+             f"{'rank':>4}  {'assumption':<48} {'service':<16} {'at low':>9} {'as is':>9} {'at high':>9} "
+             f"{'change':>10}  interval"]
+    for r in data["rows"]:
+        interval = "" if r["interval_low"] is None else f"[{r['interval_low']:+.4g}, {r['interval_high']:+.4g}]"
+        change = "-" if r["change"] is None else f"{r['change']:+.4g}"
+        lines.append(f"{r['rank']:>4}  {r['assumption']:<48} {r['service']:<16} {_num(r['metric_low']):>9} "
+                     f"{_num(r['metric_centre']):>9} {_num(r['metric_high']):>9} {change:>10}  {interval}")
+    for s in data["skipped"]:
+        lines.append(f"skipped: {s['assumption']}: {s['reason']}")
+    return "\n".join(lines)
+
+
+def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool) -> dict[int, list]:
+    """Every arm's replications through the study engine; per cell, run summaries in replication order."""
+    from .engine import run_units
+    from .units import units_for
+    units = [u for cell, sc in enumerate(arms.cells) for u in units_for(sc, cell, replications, baseline)]
+    done: dict[tuple[int, int], dict] = {}
+    for unit, summary in run_units(units, workers=workers, scheduler=scheduler, progress=not quiet):
+        done[(unit.cell, unit.replication)] = summary
+    return {cell: [done[(cell, r)] for r in range(replications)] for cell in range(len(arms.cells))}
+
+
+def main(args) -> int:
+    from ..results import OutputFolderError, check_output_folder
+    from ..scenario import ScenarioError, load_with_warnings
+    from ..estimate import check_work
+    try:
+        metric_text = ".".join(check_metric(args.metric))
+        overrides = {"duration": args.duration} if args.duration else None
+        scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")
+        arms = build_arms(scenario)
+    except ScenarioError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except (SloError, OutputFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    replications = args.replications or max(MIN_REPLICATIONS, scenario.replications)
+    baseline = metric_text.startswith("capacity_loss.")     # the fault-free twins only when the metric needs them
+    scheduler = scheduler_address(args.scheduler)
+    workers = max(1, args.workers or 1)
+    refusal = check_work(arms.cells, replications, args, workers=workers, baseline=baseline, quiet=args.quiet)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet)
+    data = analyse(scenario, arms, runs, metric_text, replications)
+    write_sensitivity(data, out)
+    if not args.quiet:
+        print(table(data))
+        print(f"results: {out}")
+    return 0

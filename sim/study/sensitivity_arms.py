@@ -1,0 +1,100 @@
+"""The arms of a sensitivity study: the scenario as is (the centre), and each assumption at its low and at its
+high value (sim/assumptions.py SETTINGS), with the assumptions that cannot matter to this scenario skipped.
+
+Arms whose resolved scenario is the same (an assumption's low value equal to the scenario's own value, say)
+are one cell: the same scenario on the same streams gives the same results, so it runs once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..assumptions import ASSUMPTIONS, SETTINGS, WHEN
+from ..scenario import ScenarioError
+from .paths import apply_setting
+
+STATE_FAULTS = {"key-disable", "key-schedule-destroy", "key-destroy"}
+REVOKING_FAULTS = STATE_FAULTS | {"iam-revoke", "ekm-outage"}
+
+
+def _used_keys(scenario) -> list:
+    """The keys the services use, now or after a deploy."""
+    ids = {s.encryption_key for s in scenario.services} | {
+        getattr(f, "encryption_key", None) for f in scenario.faults if f.kind == "deploy"}
+    return [k for k in scenario.keys if k.id in ids]
+
+
+def holds(scenario, when: str) -> bool:
+    """Whether an assumption of condition `when` (a key of assumptions.WHEN) can change this scenario's results."""
+    kinds = {f.kind for f in scenario.faults}
+    keys = _used_keys(scenario)
+    quota = any(k.protection != "software" for k in keys)
+    external = any(k.is_external for k in keys)
+    tests = {
+        "always": True,
+        "key": bool(keys),
+        "external": external,
+        "quota": quota,
+        "key-fault": bool(kinds & STATE_FAULTS),
+        "revocation": bool(kinds & REVOKING_FAULTS),
+        "retry": external or "kms-outage" in kinds,
+        "failed-starts": quota or bool(kinds & REVOKING_FAULTS),
+        "boost": any(s.startup_cpu_boost for s in scenario.services),
+        "idle": any(s.autoscaling.policy != "knative" for s in scenario.services),
+        "never": False,
+    }
+    return tests[when]
+
+
+def expand(scenario, path: str) -> list[str]:
+    """`services[].x` -> `services.0.x`, `services.1.x`, ...; any other path as it is."""
+    if path.startswith("services[]."):
+        rest = path[len("services[]."):]
+        return [f"services.{i}.{rest}" for i in range(len(scenario.services))]
+    return [path]
+
+
+def with_setting(scenario, values: dict):
+    """`scenario` with every path of one side of a Setting set (ScenarioError lists the problems)."""
+    for path, value in values.items():
+        for concrete in expand(scenario, path):
+            scenario = apply_setting(scenario, concrete, value)
+    return scenario
+
+
+@dataclass
+class Arms:
+    cells: list                                              # scenarios to run; cell 0 is the centre
+    pairs: dict[str, tuple[int, int]] = field(default_factory=dict)   # assumption -> (low cell, high cell)
+    skipped: list[dict] = field(default_factory=list)       # {"assumption", "reason"}
+
+
+def build_arms(scenario) -> Arms:
+    """Every applicable assumption's low and high arm, checked (re-validated) before anything runs."""
+    arms = Arms([scenario])
+    seen = {_fingerprint(scenario): 0}
+
+    def cell_of(variant) -> int:
+        key = _fingerprint(variant)
+        if key not in seen:
+            seen[key] = len(arms.cells)
+            arms.cells.append(variant)
+        return seen[key]
+
+    for a in ASSUMPTIONS:
+        s = SETTINGS[a.parameter]
+        if not holds(scenario, s.when):
+            arms.skipped.append({"assumption": a.parameter, "reason": WHEN[s.when]})
+            continue
+        try:
+            low, high = with_setting(scenario, s.low), with_setting(scenario, s.high)
+        except ScenarioError as exc:                      # a value this scenario's other settings refuse
+            arms.skipped.append({"assumption": a.parameter,
+                                 "reason": "cannot be set on this scenario: " + "; ".join(exc.problems)})
+            continue
+        arms.pairs[a.parameter] = (cell_of(low), cell_of(high))
+    return arms
+
+
+def _fingerprint(scenario) -> str:
+    return json.dumps(scenario.to_resolved_dict(), sort_keys=True, default=str)
