@@ -126,8 +126,12 @@ def _select(items: list, selector: str, where: str, path: str) -> int:
     return named[0]
 
 
-def _resolve(scenario, path: str) -> list:
-    """The parts (keys and int indices) of the setting `path` names in `scenario`."""
+def _resolve(scenario, path: str, whole_section: bool = False) -> list:
+    """The parts (keys and int indices) of the setting `path` names in `scenario`.
+
+    whole_section: the value is a mapping, so the path may end at a section it replaces (sensitivity sets
+    `kms.retry` as a whole); from the command line a path must name one key.
+    """
     node, model, field, parts = scenario.to_resolved_dict(), Scenario, None, []
     tokens = _tokens(path)
     for kind, text in tokens:
@@ -162,7 +166,8 @@ def _resolve(scenario, path: str) -> list:
             raise ScenarioError([f"{path}: {where} is a single value, it has no key {text!r}"])
         parts.append(text)
         node = node.get(text) if isinstance(node, dict) else None
-    _check_setting(path, parts, node, model, field)
+    if not (whole_section and model is not None):
+        _check_setting(path, parts, node, model, field)
     return parts
 
 
@@ -195,4 +200,5 @@ def current_value(scenario, path: str):
 
 def apply_setting(scenario, path: str, value):
     """A re-validated copy of `scenario` with `path` set to `value` (ScenarioError lists the problems)."""
-    return with_updates(scenario, {dotted_path(scenario, path): value})
+    dotted = ".".join(str(p) for p in _resolve(scenario, path, whole_section=isinstance(value, dict)))
+    return with_updates(scenario, {dotted: value})

@@ -47,13 +47,15 @@ def main(args) -> int:
         return _error(str(exc))
     scenarios = [c.scenario for c in cells]
     workers = max(1, args.workers or 1)
-    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet)
-    if refusal:
-        return _error(refusal)
     try:
         partial, resumed = open_partial(out, cells_digest(cells, True), args.resume)
     except PartialFolderError as exc:
         return _error(str(exc))
+    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet)
+    if refusal:
+        if not resumed:              # nothing was saved in it yet
+            shutil.rmtree(partial, ignore_errors=True)
+        return _error(refusal)
     faults = any(s.faults for s in scenarios)
     specs = figure_specs([s.name for s in scenario.services], faults, metric)
     study = study_json(args, scenario, settings, cells, replications, metric, [c for c, _, _ in specs])
