@@ -16,6 +16,7 @@ def main(args) -> int:
         scenario = load_scenario(args.file)
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
+                        scheduler=getattr(args, "scheduler", None),
                         progress=lambda text: print(text, file=sys.stderr, flush=True))
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
     except ScenarioError as exc:
