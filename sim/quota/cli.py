@@ -36,7 +36,9 @@ def main(args) -> int:
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
+    j = result.to_json()
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
-          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check})")
+          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check}; "
+          f"{j['levels_run']} levels run, {j['levels_skipped']} short-cut)")
     print(f"results: {out}")
     return 0
