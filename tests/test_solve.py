@@ -160,3 +160,14 @@ def test_a_quota_at_the_peak_demand_gives_the_unlimited_runs():
     assert [r["kms"]["resource_exhausted"] for r in run] == [0, 0]
     below = solver._summary(ceiling - 60)["runs"]                 # one request per second less does refuse
     assert sum(r["kms"]["resource_exhausted"] for r in below) > 0
+
+
+def test_quota_json_counts_levels_run_and_short_cut(tmp_path):
+    from sim import quota
+    from test_quota_solver import SLO as QSLO, TINY
+    result = quota.Solver(scenario_from_dict(TINY), [parse_slo(QSLO)], replications=2).solve()
+    q = result.to_json()
+    short = [lv for lv in q["levels"] if lv["short_cut"]]
+    assert short and q["levels_skipped"] == len(short) and q["levels_run"] == len(q["levels"]) - len(short) + 1
+    assert all(lv["wall_seconds"] == 0 and lv["met"] for lv in short)
+    assert "short-cut" in quota.report_markdown(q)
