@@ -171,3 +171,14 @@ def test_quota_json_counts_levels_run_and_short_cut(tmp_path):
     assert short and q["levels_skipped"] == len(short) and q["levels_run"] == len(q["levels"]) - len(short) + 1
     assert all(lv["wall_seconds"] == 0 and lv["met"] for lv in short)
     assert "short-cut" in quota.report_markdown(q)
+
+
+def test_service_restricts_the_slos_to_one_service():
+    two = {**OVERLOAD, "duration": "1m", "services": OVERLOAD["services"] + [
+        {"name": "quiet", "concurrency": 4, "min_instances": 1, "max_instances": 1,
+         "service_time": {"dist": "lognormal", "mean": "2s", "cv": 0.5}, "traffic": {"rate": 5}}]}
+    slos = [parse_slo(SLO)]
+    both = Solver(scenario_from_dict(two), PARAM, slos, replications=2).evaluate(6)
+    api = Solver(scenario_from_dict(two), PARAM, slos, service="api", replications=2).evaluate(6)
+    assert {r["service"] for r in both.rows} == {"api", "quiet"} and not both.met    # quiet: 10 s of work per s
+    assert {r["service"] for r in api.rows} == {"api"} and api.met
