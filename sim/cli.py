@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
     estimate.add_arguments(sweep)
 
+    add_scheduler_argument(quota)
+    _solve_parser(commands)
+
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
     imp.add_argument("file", metavar="FILE", help="service YAML: Knative v1 export or Cloud Run v2 form; "
@@ -100,6 +103,29 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", metavar="FILE", help="scenario file to write (default or -: stdout)")
     imp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     return parser
+
+
+def _solve_parser(commands) -> None:
+    """`sim solve` (sim/study/solve_cli.py): the smallest value of any setting meeting the SLOs."""
+    solve = commands.add_parser("solve", help="find the smallest value of a setting that meets service-level "
+                                              "objectives (e.g. min_instances)")
+    solve.add_argument("file", metavar="FILE", help="scenario YAML file")
+    solve.add_argument("--param", required=True, metavar="PATH",
+                       help="the setting, e.g. services.0.min_instances or services[checkout].max_instances")
+    solve.add_argument("--slo", action="append", required=True, metavar="EXPR",
+                       help="e.g. 'requests.failed_fraction<=0.01'; repeat for several; each must hold for every "
+                            "service (or --service)")
+    solve.add_argument("--service", metavar="NAME", help="check the SLOs on this service only")
+    solve.add_argument("--low", metavar="L", help="smallest value to consider (default: 0, or the smallest valid)")
+    solve.add_argument("--high", metavar="H", help="largest value to consider (default: doubling from the current)")
+    solve.add_argument("--replications", type=_positive_int, default=5, metavar="N",
+                       help="paired replications per level (5)")
+    solve.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
+    solve.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    add_scheduler_argument(solve)
+    solve.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-solve)")
+    solve.add_argument("--duration", metavar="D", help="simulated time, e.g. 40m (overrides the file)")
+    estimate.add_arguments(solve)
 
 
 def _int_at_least(minimum: int):
@@ -167,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim.study import sensitivity  # imported here: the runner, SciPy and matplotlib
 
             return sensitivity.main(args)
+        if args.command == "solve":
+            from sim.study import solve_cli  # imported here, as the runner is in _run
+
+            return solve_cli.main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 

@@ -16,6 +16,7 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
     "requests.failed_429": ("requests", "requests failed with 429 (no instance within the pending timeout)"),
     "requests.failed_504": ("requests", "requests failed with 504 (request timeout on an instance)"),
     "requests.failed_shutdown": ("requests", "requests failed because their instance was shut down"),
+    "requests.failed_fraction": ("fraction", "failed (429 + 504 + shutdown) over arrived; 0 when none arrived"),
     "requests.in_flight_at_end": ("requests", "requests pending or being served at the end of the run"),
     "requests.throughput_per_s": ("requests/s", "requests served per second"),
     "requests.mean_in_system": ("requests", "time-average of requests in flight plus pending"),
@@ -92,6 +93,13 @@ def failed_requests(counts):
     """Failed requests = failed_429 + failed_504 + failed_shutdown, of a summary's `requests` (numbers) or of
     time-series columns (arrays); a missing failed_shutdown (older result files) counts as 0."""
     return counts["failed_429"] + counts["failed_504"] + counts.get("failed_shutdown", 0)
+
+
+def failed_fraction(counts: dict) -> float:
+    """Failed requests over arrived requests of a summary's `requests`; 0 when nothing arrived (an SLO
+    `failed_fraction<=x` then holds: no request was turned away)."""
+    arrived = counts["arrived"]
+    return failed_requests(counts) / arrived if arrived else 0.0
 
 
 def _tree(paths) -> dict:

@@ -6,6 +6,8 @@ fault-free twin; None leaves it null). The key order here is the order summary.j
 """
 from __future__ import annotations
 
+from ..summary_schema import failed_fraction
+
 CAPACITY_LOSS_NULL = {"ready_instance_s": None, "extra_failed_requests": None, "extra_cold_start_p99_s": None}
 
 
@@ -14,6 +16,7 @@ def service_summary(sections: dict, capacity_loss: dict | None) -> dict:
     `deploys` and `pending_timeout_s`."""
     r = sections["requests"]
     requests = {k: r[k] for k in ("arrived", "served", "failed_429", "failed_504", "failed_shutdown")}
+    requests["failed_fraction"] = failed_fraction(requests)
     requests.update(in_flight_at_end=sections["in_flight_at_end"], throughput_per_s=r["throughput_per_s"],
                     mean_in_system=sections["mean_in_system"])
     return {

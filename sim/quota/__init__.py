@@ -16,6 +16,11 @@ common random numbers. The search:
    the SLOs and one does not, and bisected to ~3% (whole requests per second under per-second enforcement);
 3. the answer is rounded up to a tidy number and checked; 80% of it is also run, as evidence.
 
+The bracketing and bisection are sim.study.search (shared with `sim solve`). Levels at or above the largest
+peak of any replication are not run: their runs are the unconstrained ones, bit for bit (common random
+numbers, nothing refused), so the unconstrained level is reused (`short_cut`; not with quota-change faults
+on this quota). Levels run through the study engine (`--workers`, `--scheduler`).
+
 Writes quota.json, quota_report.md and quota_curve.png into --out (default results/<name>-quota/),
 atomically.
 """

@@ -9,6 +9,7 @@ from .files import write_quota
 from .solver import QuotaError, Solver
 
 def main(args) -> int:
+    from ..study.cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
     try:
@@ -16,6 +17,7 @@ def main(args) -> int:
         scenario = load_with_warnings(args.file)
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
+                        scheduler=scheduler_address(getattr(args, "scheduler", None)),
                         progress=lambda text: print(text, file=sys.stderr, flush=True))
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
     except ScenarioError as exc:
@@ -41,7 +43,9 @@ def main(args) -> int:
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
+    j = result.to_json()
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
-          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check})")
+          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check}; "
+          f"{j['levels_run']} levels run, {j['levels_skipped']} short-cut)")
     print(f"results: {out}")
     return 0

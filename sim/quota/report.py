@@ -68,7 +68,7 @@ def _table(q: dict) -> list[str]:
     for lv in q["levels"]:
         rpm = lv["requests_per_minute"]
         label = _rate(rpm, q["enforcement"]) + (f" ← {', '.join(marks[rpm])}" if rpm in marks else "")
-        cells = [label, "yes" if lv["met"] else "no"]
+        cells = [label + (" ⤳" if lv.get("short_cut") else ""), "yes" if lv["met"] else "no"]
         for s, svc in slos:
             r = next(r for r in lv["metrics"] if r["slo"] == s and r["service"] == svc)
             low = r["low"]
@@ -108,7 +108,12 @@ def report_markdown(q: dict) -> str:
                          f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['resource_exhausted_mean'])} "
                          f"RESOURCE_EXHAUSTED and {fmt_number(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
                          f"starts failed on quota per run (means). {_evidence_line(q, lv)}.")
-    lines += ["", "Every quota level the solver ran (bounds are one-sided "
+    if "levels_run" in q:
+        lines += ["", f"Runs: {q['levels_run']} levels simulated (the unlimited run included), {q['levels_skipped']} "
+                  "short-cut: a quota at or above the largest peak demand per enforcement window of any replication "
+                  "refuses nothing, so under common random numbers its runs are the unlimited ones, bit for bit, "
+                  "and are reused rather than run (marked ⤳ in the table)."]
+    lines += ["", "Every quota level the solver tried (bounds are one-sided "
               f"{q['confidence']:.0%} bounds of the mean over replications; `<= 0` objectives must hold in "
               "every replication):", ""]
     lines += _table(q)

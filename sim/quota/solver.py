@@ -6,12 +6,11 @@ import time
 from dataclasses import dataclass, field
 
 from ..slo import Slo, assess, check_known, parse_slo
+from ..study.search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable
 from .demand import demand_breakdown, kms_figures
 from .report import fmt_number as _fmt
 
 UNLIMITED_RPM = 1e9
-RESOLUTION = 0.03            # stop bisecting when the bracket is within 3% of its top
-MAX_DOUBLINGS = 12
 
 
 class QuotaError(Exception):
@@ -73,10 +72,11 @@ class Level:
     rows: list                   # slo.assess rows: slo, service, mean, low, high, bound, values, met
     kms: dict                    # mean figures of the quota pools and refused starts
     seconds: float
+    short_cut: bool = False      # not run: at or above the peak demand it equals the unlimited run
 
     def to_json(self) -> dict:
         return {"requests_per_minute": self.rpm, "met": self.met, "metrics": self.rows, "kms": self.kms,
-                "wall_seconds": round(self.seconds, 2)}
+                "wall_seconds": round(self.seconds, 2), "short_cut": self.short_cut}
 
 
 @dataclass
@@ -116,13 +116,15 @@ class QuotaResult:
             "peak_demand": self.demand,
             "unconstrained": self.unconstrained.to_json(),
             "levels": [self.levels[q].to_json() for q in sorted(self.levels)],
+            "levels_run": sum(not lv.short_cut for lv in self.levels.values()) + 1,     # + the unlimited run
+            "levels_skipped": sum(lv.short_cut for lv in self.levels.values()),
             "notes": self.notes,
         }
 
 
 class Solver:
     def __init__(self, scenario, slos: list[Slo], *, confidence: float = 0.95, replications: int = 5,
-                 workers: int = 1, protection: str | None = None, progress=None):
+                 workers: int = 1, protection: str | None = None, progress=None, scheduler: str | None = None):
         if not 0.5 <= confidence < 1:
             raise QuotaError(f"--confidence must be at least 0.5 and below 1, got {confidence:g}")
         if replications < 2:
@@ -140,6 +142,9 @@ class Solver:
         self.baseline = any(s.path[0] == "capacity_loss" for s in self.slos)
         self.progress = progress or (lambda text: None)
         self.levels: dict[float, Level] = {}
+        self.scheduler = scheduler
+        self.unconstrained: Level | None = None
+        self.short_cut_from: int | None = None     # levels at or above it reuse the unlimited run (solve sets it)
         for slo in self.slos:
             check_known(slo)          # against the declared summary schema (sim.summary_schema)
 
@@ -147,15 +152,31 @@ class Solver:
         from ..runner import run
         from ..scenario import with_updates
         return run(with_updates(self.scenario, {self.field: rpm}), replications=self.replications,
-                   workers=self.workers, baseline=self.baseline)
+                   workers=self.workers, baseline=self.baseline, scheduler=self.scheduler)
+
+    def _summary(self, rpm: float) -> dict:
+        """The level's runs through the study engine (local processes or a Dask cluster), in replication order."""
+        from ..scenario import with_updates
+        from ..study.engine import run_units
+        from ..study.units import study_summary, units_for
+        units = units_for(with_updates(self.scenario, {self.field: rpm}), len(self.levels) + 1,
+                          self.replications, self.baseline)
+        runs = dict((u.replication, s) for u, s in run_units(units, workers=self.workers, scheduler=self.scheduler))
+        return study_summary([runs[r] for r in range(self.replications)])
 
     def evaluate(self, rpm: float) -> Level:
         if rpm in self.levels:
             return self.levels[rpm]
+        if self.short_cut_from is not None and rpm >= self.short_cut_from:
+            u = self.unconstrained
+            level = self.levels[rpm] = Level(rpm, u.met, u.rows, u.kms, 0.0, short_cut=True)
+            self.progress(f"  {rpm:>12,.0f}/min: {'meets' if u.met else 'fails'} the SLOs  (short-cut: at or "
+                          "above the peak demand, the runs are the unlimited ones)")
+            return level
         t0 = time.perf_counter()
-        result = self._run(rpm)
-        met, rows = assess(self.slos, result.summary, self.confidence)
-        level = Level(rpm, met, rows, kms_figures(result.summary, self.level), time.perf_counter() - t0)
+        summary = self._summary(rpm)
+        met, rows = assess(self.slos, summary, self.confidence)
+        level = Level(rpm, met, rows, kms_figures(summary, self.level), time.perf_counter() - t0)
         self.levels[rpm] = level
         self.progress(f"  {rpm:>12,.0f}/min: {'meets' if met else 'fails'} the SLOs  ({level.seconds:.1f} s)")
         return level
@@ -182,17 +203,17 @@ class Solver:
         window = "per_second" if self.unit == 60 else "per_minute"
         lower = _snap(demand[f"peak_{window}_mean"] * (60 if self.unit == 60 else 1), self.unit)
         ceiling = _snap(demand[f"peak_{window}_max"] * (60 if self.unit == 60 else 1), self.unit)
+        if not self._quota_changes():
+            # The exact short-cut: at or above the largest peak per enforcement window of any replication no
+            # request is ever refused, so under common random numbers the runs are the unlimited ones.
+            self.unconstrained, self.short_cut_from = unconstrained, ceiling
+        search = Search(lambda q: self.evaluate(q).met, step=self.unit, floor=self.unit)
         for q in (lower, self.current):
-            self.evaluate(q)
-        lo, hi = self._bracket(ceiling)
-        while hi - lo > max(self.unit, RESOLUTION * hi):
-            mid = _snap((lo + hi) / 2, self.unit)
-            if mid >= hi or mid <= lo:
-                break
-            if self.evaluate(mid).met:
-                hi = mid
-            else:
-                lo = mid
+            search.met(q)
+        try:
+            hi = search.smallest(ceiling)
+        except Unreachable as exc:
+            raise QuotaError(f"no quota up to {exc.args[0]:,}/min meets the SLOs") from None
         recommended = self._tidy(hi)
         at_80 = round(0.8 * recommended / self.unit) * self.unit
         if 0 < at_80 < recommended:
@@ -204,31 +225,9 @@ class Solver:
                            self.confidence, self.replications, self.current, lower, recommended, at_80, demand,
                            unconstrained, dict(self.levels), notes)
 
-    def _bracket(self, ceiling: int) -> tuple[int, int]:
-        """(lo, hi): a level that fails (0 if none) just below the smallest level found to meet the SLOs."""
-        met = [q for q, lv in self.levels.items() if lv.met]
-        if not met:
-            # At or above `ceiling` the runs equal the unconstrained ones (which met the SLOs), unless
-            # quota-change faults keep part of the run constrained: then doubling goes on, up to a limit.
-            q = max(self.levels)
-            for _ in range(MAX_DOUBLINGS):
-                q = _snap(2 * q, self.unit) if q >= ceiling else min(_snap(2 * q, self.unit), ceiling)
-                if self.evaluate(q).met:
-                    break
-            else:
-                raise QuotaError(f"no quota up to {q:,}/min meets the SLOs")
-            met = [q]
-        hi = min(met)
-        below = [q for q, lv in self.levels.items() if not lv.met and q < hi]
-        if below:
-            return max(below), hi
-        q = hi
-        while q > self.unit:
-            q = _snap(q / 2, self.unit)
-            if not self.evaluate(q).met:
-                return q, hi
-            hi = q
-        return 0, hi  # even the smallest quota meets the SLOs
+    def _quota_changes(self) -> list:
+        return [f for f in self.scenario.faults
+                if f.kind == "quota-change" and getattr(f, f"{self.level}_requests_per_minute") is not None]
 
     def _tidy(self, hi: int) -> int:
         for n, q in enumerate(tidy_steps(hi, self.unit)):
@@ -240,9 +239,7 @@ class Solver:
 
     def _notes(self, ceiling, recommended, at_80) -> list[str]:
         notes = []
-        changes = [f for f in self.scenario.faults
-                   if f.kind == "quota-change" and getattr(f, f"{self.level}_requests_per_minute") is not None]
-        if changes:
+        if self._quota_changes():
             notes.append(f"The scenario's quota-change faults set the {self.level} quota for part of the run; "
                          "the solver varies the base quota only, so those windows keep their own values.")
         if at_80 is None:

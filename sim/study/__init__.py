@@ -8,4 +8,6 @@
     errors   StudyError: one line for the user, exit 2
     paths    setting paths (`services[checkout].concurrency`) for --set and --param
     sweep    `sim sweep` (sweep_grid: the cells; sweep_files: what it writes)
+    search   bracketing and bisection for the smallest level meeting the SLOs (solve, quota)
+    solve    `sim solve`: the smallest value of any setting meeting the SLOs (solve_cli, solve_report)
 """

@@ -1,0 +1,66 @@
+"""`sim solve`: what the command does (its arguments are defined in sim/cli.py), and writing its folder."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..slo import SloError, parse_slo
+
+
+def write_solve(result, out_dir) -> Path:
+    """solve.json, solve_report.md and solve_curve.png, written to a temporary folder and moved into place."""
+    from ..plots import save
+    from ..plots.solve_curve import solve_curve_figure
+    from ..results import atomic_folder
+    from .solve_report import report_markdown
+    with atomic_folder(out_dir) as tmp:
+        (tmp / "solve.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        (tmp / "solve_report.md").write_text(report_markdown(result.to_json()))
+        save(solve_curve_figure(tmp), tmp / "solve_curve.png")
+    return Path(out_dir).resolve()
+
+
+def main(args) -> int:
+    from ..estimate import check_work
+    from .cluster import scheduler_address
+    from ..results import OutputFolderError, check_output_folder
+    from ..scenario import ScenarioError, load_with_warnings
+    from .solve import SolveError, Solver, Unmet
+    say = lambda text: print(text, file=sys.stderr, flush=True)
+    try:
+        slos = [parse_slo(text, known=True) for text in args.slo]
+        scenario = load_with_warnings(args.file, {"duration": args.duration} if args.duration else {})
+        solver = Solver(scenario, args.param, slos, service=args.service, low=args.low, high=args.high,
+                        confidence=args.confidence, replications=args.replications,
+                        workers=max(1, args.workers or 1), scheduler=scheduler_address(args.scheduler), progress=say)
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-solve")
+    except ScenarioError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except (SloError, SolveError, OutputFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    refusal = check_work([scenario] * solver.expected_levels(), solver.replications, args,
+                         workers=solver.workers, baseline=solver.baseline)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    say(f"solving {args.param} of {scenario.name} (current {solver.current:g}; {solver.replications} replications "
+        f"per level, confidence {solver.confidence:g})")
+    try:
+        result = solver.solve()
+    except SolveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Unmet as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_solve(result, out)
+    at_80 = result.at_80_percent
+    check = "" if at_80 is None else \
+        f"; at 80% = {at_80:g}: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
+    print(f"recommended {args.param} = {result.recommended:g} (current {result.current:g}; "
+          f"{len(result.levels)} levels run{check})")
+    print(f"results: {out}")
+    return 0

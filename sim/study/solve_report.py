@@ -1,0 +1,81 @@
+"""solve_report.md: what was asked, the answer, the evidence and every level tried (from solve.json)."""
+from __future__ import annotations
+
+
+def _g(x) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,.0f}" if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1 else f"{x:.4g}"
+
+
+def _level(q: dict, value) -> dict | None:
+    return next((lv for lv in q["levels"] if lv["value"] == value), None)
+
+
+def _evidence(q: dict, lv: dict) -> str:
+    parts = []
+    for r in lv["metrics"]:
+        bound = "upper" if "<" in r["slo"] else "lower"
+        parts.append(f"{r['service']} `{r['slo']}`: mean {_g(r['mean'])}, one-sided {q['confidence']:.0%} {bound} "
+                     f"bound {_g(r['bound'])} → {'met' if r['met'] else '**not met**'}")
+    return "; ".join(parts)
+
+
+def _table(q: dict) -> list[str]:
+    slos = list(dict.fromkeys((r["slo"], r["service"]) for r in q["levels"][0]["metrics"]))
+    head = [q["param"], "meets SLOs"] + [f"{s} ({svc}) mean [bounds]" for s, svc in slos] + ["wall s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    marks: dict = {}
+    for value, mark in ((q["current"], "current"), (q["recommended"], "**recommended**"),
+                        ((q["at_80_percent"] or {}).get("value"), "80% of recommended")):
+        marks.setdefault(value, []).append(mark)
+    for lv in q["levels"]:
+        v = lv["value"]
+        cells = [_g(v) + (f" ← {', '.join(marks[v])}" if v in marks else ""), "yes" if lv["met"] else "no"]
+        for s, svc in slos:
+            r = next(r for r in lv["metrics"] if r["slo"] == s and r["service"] == svc)
+            low = r["low"]
+            if low is not None and all(x is None or x >= 0 for x in r["values"]):
+                low = max(low, 0.0)
+            cells.append(f"{_g(r['mean'])} [{_g(low)}, {_g(r['high'])}]")
+        cells.append(f"{lv['wall_seconds']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def report_markdown(q: dict) -> str:
+    rec, at80 = q["recommended"], q["at_80_percent"]
+    who = f"service `{q['service']}`" if q.get("service") else "every service"
+    bounds = f"between {_g(q['low'])} and " + (_g(q["high"]) if q["high"] is not None else "no set upper bound")
+    lines = [f"# Smallest `{q['param']}` meeting the objectives — {q['scenario']}", "",
+             f"**Answer: `{q['param']}` = {_g(rec)}** (currently {_g(q['current'])}).", "",
+             f"Asked: the smallest {'whole number' if q['kind'] == 'integer' else 'value'} of `{q['param']}` "
+             f"({bounds}) at which every objective below holds for {who} with {q['confidence']:.0%} one-sided "
+             f"confidence over {q['replications']} paired replications (the same random streams at every level):",
+             ""]
+    lines += [f"- `{s}`" for s in q["slo"]]
+    lines += ["", f"Assumed: {q['assumption']}. The search relies on it; the table below shows whether the levels "
+              "tried agree.", ""]
+    if at80:
+        lines.append(f"**80% check**: at {_g(at80['value'])} the objectives are "
+                     f"{'also met — the answer may be generous' if at80['met'] else 'not met'}.")
+        lines.append("")
+    lines += ["## Evidence", ""]
+    for name, value in (("At the current value", q["current"]), ("At the answer", rec),
+                        ("At 80% of the answer", (at80 or {}).get("value"))):
+        lv = _level(q, value)
+        if lv is not None:
+            lines.append(f"- **{name} ({_g(value)})**: objectives {'met' if lv['met'] else '**not met**'}. "
+                         f"{_evidence(q, lv)}.")
+    lines += ["", f"Runs: {q['levels_run']} levels simulated, {q['levels_skipped']} short-cut. Every level tried "
+              f"(bounds are one-sided {q['confidence']:.0%} bounds of the mean over replications; `<= 0` objectives "
+              "must hold in every replication):", ""]
+    lines += _table(q)
+    lines += ["", "## Method", "",
+              "From the current value (within the bounds) the solver doubles until a level meets the objectives, "
+              "halves until one fails, and bisects the bracket to one step (whole numbers) or 3% of the answer; "
+              "then it runs 80% of the answer as evidence. `solve_curve.png` shows each objective's metric against "
+              "the setting."]
+    if q.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in q["notes"]]
+    return "\n".join(lines) + "\n"
