@@ -36,6 +36,6 @@ def main(args) -> int:
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
-          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check})")
+          f"(current {result.current:,.0f}; unconstrained peak demand, simulated: {result.lower_bound:,}{check})")
     print(f"results: {out}")
     return 0
