@@ -100,3 +100,10 @@ def test_a_negative_price_is_refused_with_one_line():
 
 def test_cost_total_is_a_declared_metric():
     assert "cost.total_usd" in SERVICE_METRICS and SERVICE_METRICS["cost.total_usd"][0] == "USD"
+
+
+def test_an_slo_can_name_the_cost():
+    from sim.slo import SloError, parse_slo
+    assert parse_slo("cost.total_usd<=5", known=True).path == ("cost", "total_usd")
+    with pytest.raises(SloError):
+        parse_slo("cost.total<=5", known=True)
