@@ -100,7 +100,7 @@ show(folder, "kms", "timeline", "cold_start")'''),
 ## 2. The smallest quota that meets the objective
 
 The solver runs the same replications (same random streams) at each quota level it tries, so the levels
-differ only by the quota. It starts from the current quota and the closed-form peak demand (the most
+differ only by the quota. It starts from the current quota and the unconstrained peak demand, simulated (the most
 operations per second an unconstrained run requests), brackets the answer by doubling or halving, bisects
 to about 3%, rounds up to a tidy number and runs that again. A level *meets* the objective when every
 replication has no start failed on quota (for `<= 0` objectives on counts; other objectives use the
@@ -110,7 +110,7 @@ answer = solve(sc, SLOS, replications=REPLICATIONS, confidence=CONFIDENCE, worke
                progress=lambda line: print(line, flush=True))
 quota_folder = write_quota(answer, OUT / f"{sc.name}-quota")
 print(f"\\nrecommended: {answer.recommended:,}/min   current: {answer.current:,}/min   "
-      f"closed-form peak demand: {answer.lower_bound:,}/min")
+      f"unconstrained peak demand, simulated: {answer.lower_bound:,}/min")
 display(Image(filename=str(quota_folder / "quota_curve.png")))'''),
         new_markdown_cell("""\
 The curve shows the objective's metric (mean over replications, with its one-sided confidence band) at every

@@ -3,7 +3,9 @@
 - `QuantileSketch`: a log-bucketed histogram (the DDSketch idea): every quantile it returns is within
   `relative_accuracy` of a true sample value at that rank; min, max, count and sum are exact.
 - `TimeWeighted`: the integral and peak of a level that changes at discrete times, counted from `start`.
-- `t_interval`: the mean and 95% Student-t interval of per-replication values.
+- `t_interval`: the mean and 95% Student-t interval of per-replication values (bounds null from one value:
+  one replication says nothing about its spread). Bounds are stored as computed, even below zero for a
+  figure that cannot be negative; what displays them clips at zero (quota/report.py, plots/quota_curve.py).
 """
 from __future__ import annotations
 
@@ -99,12 +101,15 @@ class TimeWeighted:
 
 
 def t_interval(values, confidence: float = 0.95) -> dict:
-    """Mean and Student-t interval; None values (empty percentiles) are left out."""
+    """Mean and Student-t interval; None values (empty percentiles) are left out. One value: no interval
+    (bounds None); equal values: a zero-width interval."""
     xs = np.array([v for v in values if v is not None], dtype=float)
     if xs.size == 0:
         return {"mean": None, "low": None, "high": None}
     mean = float(xs.mean())
-    if xs.size == 1 or np.all(xs == xs[0]):
+    if xs.size == 1:
+        return {"mean": mean, "low": None, "high": None}
+    if np.all(xs == xs[0]):
         return {"mean": mean, "low": mean, "high": mean}
     half = stats.t.ppf(0.5 + confidence / 2, xs.size - 1) * xs.std(ddof=1) / math.sqrt(xs.size)
     return {"mean": mean, "low": mean - float(half), "high": mean + float(half)}

@@ -15,7 +15,7 @@ def _fmt(x, unit: str = "", digits: int = 2) -> str:
 def summary_table(summary: dict) -> str:
     agg = summary["aggregate"]
     head = ("service", "arrived", "429", "504", "shutdown", "p50 lat", "p99 lat", "cold starts", "cold p99",
-            "starts failed", "shortfall")
+            "starts failed", "shortfall", "cost")
     rows = [head]
     for name, s in agg["services"].items():
         r = s["requests"]
@@ -24,17 +24,44 @@ def summary_table(summary: dict) -> str:
                      _fmt(r["failed_504"], digits=0), _fmt(r["failed_shutdown"], digits=0),
                      _fmt(s["latency_s"]["p50"], "s", 3), _fmt(s["latency_s"]["p99"], "s", 3),
                      _fmt(s["cold_starts"]["count"], digits=0), _fmt(s["cold_starts"]["latency_s"]["p99"], "s"),
-                     f"{failed:.0f}", _fmt(_pct(s["capacity"]["shortfall_fraction"]), "%", 1)))
+                     f"{failed:.0f}", _fmt(_pct(s["capacity"]["shortfall_fraction"]), "%", 1),
+                     _usd(s["cost"]["total_usd"])))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
     lines = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]
     k = agg["kms"]
-    lines.append(f"KMS: {_fmt(k['operations'], digits=0)} operations, peak {_fmt(k['peak_per_second'], digits=0)}/s "
-                 f"and {_fmt(k['peak_per_minute'], digits=0)}/min, RESOURCE_EXHAUSTED "
-                 f"{_fmt(k['resource_exhausted'], digits=0)}")
+    lines.append(f"KMS, the services' own calls: {_count(k['operations'])} operations, peak "
+                 f"{_count(k['peak_per_second'])}/s and {_count(k['peak_per_minute'])}/min, RESOURCE_EXHAUSTED "
+                 f"{_count(k['resource_exhausted'])}")
+    lines.extend(pool_line(name, p) for name, p in k["quota_pools"].items())
+    lines.append("cost: USD for the simulated span at the scenario's pricing: (default list prices, free tiers "
+                 "ignored)")
     if summary["replications"] > 1:
         lines.append(f"(means over {summary['replications']} replications; summary.json has 95% intervals)")
     return "\n".join(lines)
+
+
+def pool_line(name: str, p: dict) -> str:
+    """One quota pool: its peak load including other consumers' (background) requests, against its quota,
+    and what it refused."""
+    rpm = _num(p["requests_per_minute"])
+    quota = f"{rpm:,.0f}/min" + (f" = {rpm / 60:,.4g}/s" if p["enforcement"] == "per-second" else "")
+    refused_services, refused_bg = _num(p["rejected_services"]), _num(p["rejected_background"])
+    return (f"KMS pool {name} (quota {quota}, {p['enforcement']}): peak {_count(p['peak_requested_per_second'])}/s, "
+            f"{_count(p['peak_requested_per_minute'])}/min incl. background; {refused_services + refused_bg:,.0f} "
+            f"refused (RESOURCE_EXHAUSTED: {refused_services:,.0f} services', {refused_bg:,.0f} background)")
+
+
+def _count(v) -> str:
+    v = v["mean"] if isinstance(v, dict) else v
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def _usd(v) -> str:
+    v = v["mean"] if isinstance(v, dict) else v
+    if v is None:
+        return "-"
+    return f"${v:,.2f}" if v >= 1 else f"${v:.4f}"
 
 
 def _num(v) -> float:

@@ -61,6 +61,20 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
     "capacity_loss.ready_instance_s": ("instance·s", "ready instance-seconds below the twin (null: no twin)"),
     "capacity_loss.extra_failed_requests": ("requests", "failed requests minus the twin's (null: no twin)"),
     "capacity_loss.extra_cold_start_p99_s": ("s", "cold-start p99 minus the twin's (null: no twin or no starts)"),
+    "cost.billable_instance_s": ("instance·s", "billable instance time: request-based, starting or serving >= 1 "
+                                 "request (busy spans rounded up to 100 ms); instance-based, start to stop"),
+    "cost.vcpu_seconds": ("vCPU·s", "billable instance time x cpu"),
+    "cost.gib_seconds": ("GiB·s", "billable instance time x memory"),
+    "cost.requests": ("requests", "requests billed (every arrival after the warmup)"),
+    "cost.kms_operations.software": ("operations", "successful key operations on software keys"),
+    "cost.kms_operations.hsm": ("operations", "successful key operations on HSM keys"),
+    "cost.kms_operations.external": ("operations", "successful key operations on external keys (EKM, incl. VPC)"),
+    "cost.usd.cpu": ("USD", "vcpu_seconds x pricing's vcpu_second of the service's billing"),
+    "cost.usd.memory": ("USD", "gib_seconds x pricing's gib_second of the service's billing"),
+    "cost.usd.requests": ("USD", "requests / 1e6 x pricing's per_million_requests of the service's billing"),
+    "cost.usd.kms": ("USD", "key operations / 1e4 x pricing.kms_per_10k_operations by protection level"),
+    "cost.usd.total": ("USD", "cpu + memory + requests + kms"),
+    "cost.total_usd": ("USD", "the run's cost of the service (= usd.total; free tiers ignored)"),
 }
 
 # The KMS figures of a run with fixed names: runs[i]["kms"][path]. Besides these, "operations_by_reason" and
@@ -84,6 +98,10 @@ POOL_METRICS: dict[str, tuple[str, str]] = {
     "rejected_background": ("requests", "other consumers' requests refused (whole run)"),
     "peak_admitted_per_second": ("requests", "most requests admitted in one second (whole run)"),
     "peak_admitted_per_minute": ("requests", "most requests admitted in one minute (whole run)"),
+    "peak_requested_per_second": ("requests", "most requests that met the quota in one second, admitted or "
+                                  "refused: the services' and the background (whole run)"),
+    "peak_requested_per_minute": ("requests", "most requests that met the quota in one minute, admitted or "
+                                  "refused: the services' and the background (whole run)"),
 }
 
 FAILED_PARTS = ("failed_429", "failed_504", "failed_shutdown")

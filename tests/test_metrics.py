@@ -63,7 +63,8 @@ def test_t_interval_matches_scipy_and_handles_degenerate_cases():
     low, high = stats.t.interval(0.95, len(xs) - 1, loc=np.mean(xs), scale=stats.sem(xs))
     out = t_interval(xs)
     assert out["mean"] == pytest.approx(3.5) and out["low"] == pytest.approx(low) and out["high"] == pytest.approx(high)
-    assert t_interval([2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
+    assert t_interval([2.0]) == {"mean": 2.0, "low": None, "high": None}   # one replication: no interval
+    assert t_interval([2.0, 2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0}
     assert t_interval([None, None]) == {"mean": None, "low": None, "high": None}
 
 

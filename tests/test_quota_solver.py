@@ -166,3 +166,30 @@ def test_solver_writes_json_report_and_curve(solved):
     head = (out / "quota_curve.png").read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") >= 1000
     assert not list(out.parent.glob(".*tmp*"))                         # written atomically, nothing left over
+
+
+def test_the_anchor_is_called_what_it_is(solved):
+    """The peak demand the search starts from is simulated without a quota limit, not a closed form:
+    quota.json names it so (the old key stays as an alias) and the report says so."""
+    _, result, out = solved
+    q = json.loads((out / "quota.json").read_text())
+    assert q["unconstrained_peak_requests_per_minute"] == result.lower_bound == q["lower_bound_requests_per_minute"]
+    report = (out / "quota_report.md").read_text()
+    assert "closed" not in report.lower() and "unconstrained peak demand (simulated" in report
+
+
+def test_cli_prints_the_anchor_by_its_name(tmp_path, capsys):
+    assert _main([str(_write(tmp_path, TINY)), "--slo", SLO, "--replications", "2", "--out", str(tmp_path / "q")]) == 0
+    out = capsys.readouterr().out
+    assert "unconstrained peak demand, simulated: " in out and "closed" not in out
+
+
+def test_the_report_does_not_show_a_negative_bound_of_a_count(solved):
+    """summary/quota.json keep the interval as computed; the report's table stops a count's bound at 0."""
+    from sim.quota.report import report_markdown
+    _, _, out = solved
+    q = json.loads((out / "quota.json").read_text())
+    row = q["levels"][0]["metrics"][0]
+    row.update(mean=3.0, low=-12.9, high=18.9, values=[0, 0, 9])
+    table = [line for line in report_markdown(q).splitlines() if line.startswith("| ") and "[" in line]
+    assert any("3 [0, 18.9]" in line for line in table) and not any("-12.9" in line for line in table)

@@ -14,7 +14,8 @@ class InstanceState(Enum):
 class Instance:
     __slots__ = ("id", "revision", "seq", "state", "in_flight", "requests", "routable", "in_heap",
                  "retiring", "parked", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
-                 "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed",
+                 "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed", "busy_since",
+                 "billed_until",
                  "ps_v", "ps_t", "ps_heap", "ps_deadlines", "ps_gen", "ps_at", "ps_on")
 
     def __init__(self, id_: int, revision, requested_at: float):
@@ -39,6 +40,8 @@ class Instance:
         self.phases: dict[str, float] = {}   # seconds spent in each start phase
         self.idle_since = requested_at
         self.idle_timer_armed = False
+        self.busy_since = 0.0           # when it last took a request while empty (billing.py)
+        self.billed_until = 0.0         # request-based billing: billed up to here (rounding)
         # processor sharing (requests.py): virtual clock, when advanced, finish heap, deadlines, event
         self.ps_v = 0.0
         self.ps_t = 0.0

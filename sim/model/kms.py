@@ -191,6 +191,7 @@ class KmsStats:
         self.by_code: dict[str, int] = {}
         self.by_second = SecondCounts()
         self.usage: dict[tuple[str, int], UsageCounts] = {}   # (pool, second) -> counts
+        self.billable: dict[str, dict[str, int]] = {}        # service -> protection level -> successful ops
 
     def record(self, t, service: str, key, method, reason, result: KeyOpResult, pool: str) -> None:
         if self.keep_audit:
@@ -213,6 +214,9 @@ class KmsStats:
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
         if result.code:
             self.by_code[result.status] = self.by_code.get(result.status, 0) + 1
+        else:                               # billed: a successful cryptographic operation (cost.py)
+            levels = self.billable.setdefault(service, {})
+            levels[key.protection] = levels.get(key.protection, 0) + 1
         self.by_second.add(sec)
 
     def summary(self, pools: dict) -> dict:

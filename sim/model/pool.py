@@ -199,6 +199,7 @@ class InstancePool:
         inst.state = STOPPED
         inst.stopped_at = now
         inst.stop_reason = reason
+        self.recorder.billing.instance_stopped(inst, now)
         if inst.requests:                              # shut down under running requests
             self.requests.fail_requests_of(inst, now)
         del self.instances[inst.id]
@@ -217,6 +218,7 @@ class InstancePool:
     # -- idle instances -------------------------------------------------------------------------------
     def on_idle(self, inst: Instance, now: float) -> None:
         """The instance has no request left: drained instances stop, others start their idle time."""
+        self.recorder.billing.busy_ended(inst, now)
         if not inst.routable and inst.retiring:
             self.stop_instance(inst, "replaced")
         elif inst.parked and not self.scaler.policy.keeps_idle_instances:

@@ -47,6 +47,7 @@ class QuotaPool:
         self.admitted_by_second = SecondCounts()     # services + background, for the peaks
         self.background_by_second = SecondCounts()   # requested background requests (admitted or not)
         self.background_rejected_by_second = SecondCounts()   # refused background requests
+        self.services_by_second = SecondCounts()     # the services' requests that met the quota check
 
     def limit_at(self, t: float) -> int:
         """Requests the window holding t admits in all (t must be in the open window for per-second)."""
@@ -63,6 +64,7 @@ class QuotaPool:
     def try_acquire(self, t: float) -> bool:
         """One service request at time t: True if admitted (and counted), False for RESOURCE_EXHAUSTED."""
         self._advance(t)
+        self.services_by_second.add(int(t))
         if self._used < self.limit_at(t):
             self._admit(t)
             self.admitted_services += 1
@@ -126,6 +128,7 @@ class QuotaPool:
         self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used)
 
     def summary(self) -> dict:
+        requested = self.requested_by_second()
         return {
             "enforcement": "per-second" if self.window_s == 1.0 else "per-minute",
             "requests_per_minute": self.limits.base,
@@ -135,4 +138,14 @@ class QuotaPool:
             "rejected_background": self.rejected_background,
             "peak_admitted_per_second": self.admitted_by_second.peak_per_second(),
             "peak_admitted_per_minute": self.admitted_by_second.peak_per_minute(),
+            "peak_requested_per_second": requested.peak_per_second(),
+            "peak_requested_per_minute": requested.peak_per_minute(),
         }
+
+    def requested_by_second(self) -> SecondCounts:
+        """Every request that met the pool's quota, admitted or refused: the services' and the background."""
+        out = SecondCounts()
+        for counts in (self.services_by_second, self.background_by_second):
+            for sec, n in counts.items():
+                out.add(sec, n)
+        return out

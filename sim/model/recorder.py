@@ -7,6 +7,7 @@ or, on the request path, through the counters directly (see requests.py).
 from __future__ import annotations
 
 from ..metrics import TimeWeighted
+from .billing import BillingClock
 from .failures import StartFailure
 from .recording import Counter, Gauges, Tally, n_bins
 
@@ -37,10 +38,12 @@ class ServiceRecorder:
         self.shortfall = TimeWeighted(warmup)
         self.saturated = TimeWeighted(warmup)        # instances whose CPU demand exceeds their vCPUs
         self.ready_steps: list[tuple[float, int]] = [(0.0, 0)]
+        self.billing = BillingClock(warmup)          # billable instance time (cost)
 
     # -- events ------------------------------------------------------------------------------------------
     def instance_ready(self, t: float, inst) -> None:
         self.cold_starts.add(t, inst.requested_at)
+        self.billing.instance_ready(inst, t)
         self.cold_start.add(inst.requested_at, inst.startup_s)
         self.kms_wait.add(inst.requested_at, inst.kms_wait_s)
 

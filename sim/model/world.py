@@ -136,7 +136,8 @@ class World:
                 progress(i / PROGRESS_CHUNKS)
         for pool in self.pools.values():
             pool.finish(sc.duration)
-        sections = {name: svc.finish(sc.duration) for name, svc in self.services.items()}
+        sections = {name: svc.finish(sc.duration, self.stats.billable.get(name, {}))
+                    for name, svc in self.services.items()}
         kms = self.stats.summary(self.pools)
         out = RunOutput(run_summary(sections, kms),
                         {name: svc.recorder.timeseries() for name, svc in self.services.items()},

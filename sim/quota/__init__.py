@@ -9,7 +9,7 @@ Every level runs the same replications (same seed, same replication indices), so
 common random numbers. The search:
 
 1. an unconstrained run (quota 1e9/min) gives the peak demand per enforcement window; converted to
-   requests per minute it is the closed-form figure reported next to the answer. At or above the largest
+   requests per minute it is the unconstrained peak demand (simulated) reported next to the answer. At or above the largest
    peak of any replication no request is ever refused, so the runs equal the unconstrained ones: if the
    SLOs fail even there, no quota helps and the solver says so.
 2. the current quota and the peak demand are tried; then levels are doubled (or halved) until one meets

@@ -45,7 +45,7 @@ def main(args) -> int:
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
     j = result.to_json()
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
-          f"(current {result.current:,.0f}; closed-form peak demand {result.lower_bound:,}{check}; "
+          f"(current {result.current:,.0f}; unconstrained peak demand, simulated: {result.lower_bound:,}{check}; "
           f"{j['levels_run']} levels run, {j['levels_skipped']} short-cut)")
     print(f"results: {out}")
     return 0

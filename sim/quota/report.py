@@ -35,12 +35,12 @@ def _demand_section(q: dict) -> list[str]:
     d, enforcement = q["peak_demand"], q["enforcement"]
     dec = d["decrypts_per_start"]
     per_start = f"{dec[0]} decrypts per start" if len(dec) == 1 else "decrypts per start " + "/".join(map(str, dec))
-    lines = ["## Peak demand (closed form)", "",
+    lines = ["## Peak demand (unconstrained, simulated)", "",
              f"With no quota limit, the services and the other consumers of the same quota request at peak "
              f"**{fmt_number(d['peak_per_second_mean'])} operations per second** (mean over replications; largest "
              f"{fmt_number(d['peak_per_second_max'])}) and **{fmt_number(d['peak_per_minute_mean'])} per minute** (largest "
              f"{fmt_number(d['peak_per_minute_max'])}). Quota is enforced {enforcement}, so the peak demand in requests "
-             f"per minute is **{q['lower_bound_requests_per_minute']:,}/min**"
+             f"per minute is **{q['unconstrained_peak_requests_per_minute']:,}/min**"
              + (" (peak per second × 60)." if enforcement == "per-second" else " (peak per minute)."), "",
              f"Where the peak comes from (replication 0; {per_start}):", "",
              "| window | instance-start decrypts | ≈ instance starts | validation checks | deploys | "
@@ -96,8 +96,9 @@ def report_markdown(q: dict) -> str:
     if any(o["op"] in ("<", "<=") and o["threshold"] == 0 for o in q.get("objectives", [])):
         lines += ["", f"A `<= 0` objective must hold in every one of the {q['replications']} replications, so the "
                       "recommendation covers the worst of them; more replications can only raise it."]
-    lines += ["", f"The closed-form peak demand is {_rate(q['lower_bound_requests_per_minute'], q['enforcement'])}; "
-              f"the simulated answer is {rec / q['lower_bound_requests_per_minute']:.0%} of it.", ""]
+    peak = q["unconstrained_peak_requests_per_minute"]
+    lines += ["", f"The unconstrained peak demand (simulated, no quota limit) is {_rate(peak, q['enforcement'])}; "
+              f"the recommendation is {rec / peak:.0%} of it.", ""]
     lines += _demand_section(q)
     lines += ["## Evidence", ""]
     for name, rpm in (("At the current quota", cur), ("At the recommendation", rec),

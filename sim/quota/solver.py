@@ -101,7 +101,8 @@ class QuotaResult:
             "scenario": self.scenario,
             "recommended_requests_per_minute": self.recommended,
             "current_requests_per_minute": self.current,
-            "lower_bound_requests_per_minute": self.lower_bound,
+            "unconstrained_peak_requests_per_minute": self.lower_bound,
+            "lower_bound_requests_per_minute": self.lower_bound,   # the old name, kept as an alias
             "protection": self.protection,
             "enforcement": self.enforcement,
             "quota_field": quota_field(self.protection),

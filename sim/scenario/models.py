@@ -19,6 +19,7 @@ from sim.scenario.constants import (
     EXTERNAL_PROTECTIONS, KEY_NAME_RE, MIN_ABOVE_MAX, SCENARIO_NAME_RE, SERVICE_NAME_RE, path_text,
 )
 from sim.scenario.faults import DeployFault, Fault
+from sim.scenario.pricing import Pricing
 from sim.scenario.types import (
     DURATION_SCHEMA, RATE_SCHEMA, DistType, Integer, Memory, Number, Seconds, StrictModel, Text, TraceType,
     rate_check, rps_check, seconds_check,
@@ -294,6 +295,7 @@ class Service(StrictModel):
     service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
     cpu_per_request: Number(ge=0) = 0.25
     cpu_model: Literal["shared", "unlimited"] = "shared"
+    billing: Literal["request", "instance"] = "request"   # Cloud Run's billing setting (cost only)
     startup: Startup = Startup()
     startup_cpu_boost: bool = False
     startup_cpu_boost_factor: Number(gt=0, le=1) = 0.5
@@ -353,6 +355,7 @@ class Scenario(StrictModel):
     keys: tuple[Key, ...] = ()
     services: Annotated[tuple[Service, ...], Field(min_length=1)]
     faults: tuple[Fault, ...] = ()
+    pricing: Pricing = Pricing()
     _source_path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
 

@@ -1,0 +1,33 @@
+"""A service's `cost` section: its billable instance time, requests and key operations, priced.
+
+Pure arithmetic on what the model recorded (a leaf: no simpy). Instance time is billed by the service's
+`billing` setting (model/billing.py says what each counts); vCPU-seconds and GiB-seconds are that time
+times the service's `cpu` and `memory`; every request that arrived counts (429s included: an upper bound);
+key operations are the service's successful cryptographic operations by the key's protection level.
+Prices come from the scenario's `pricing:` section (defaults: list prices; free tiers ignored; key
+versions' monthly fees left out: they belong to the key, not to a run of a service).
+"""
+from __future__ import annotations
+
+LEVELS = ("software", "hsm", "external")
+
+
+def level_of(protection: str) -> str:
+    """The KMS price level of a key's protection level (external-vpc is priced as external)."""
+    return "external" if protection.startswith("external") else protection
+
+
+def service_cost(spec, pricing, billable_s: dict, requests: int, kms_operations: dict) -> dict:
+    """billable_s: {"request": s, "instance": s} (model/billing.py); kms_operations: {level: count}."""
+    plan = pricing.request_based if spec.billing == "request" else pricing.instance_based
+    instance_s = billable_s[spec.billing]
+    vcpu_s = instance_s * spec.cpu
+    gib_s = instance_s * spec.memory / 1024.0
+    ops = {level: int(kms_operations.get(level, 0)) for level in LEVELS}
+    usd = {"cpu": vcpu_s * plan.vcpu_second,
+           "memory": gib_s * plan.gib_second,
+           "requests": requests / 1e6 * plan.per_million_requests,
+           "kms": sum(ops[level] / 1e4 * getattr(pricing.kms_per_10k_operations, level) for level in LEVELS)}
+    usd["total"] = usd["cpu"] + usd["memory"] + usd["requests"] + usd["kms"]
+    return {"billable_instance_s": instance_s, "vcpu_seconds": vcpu_s, "gib_seconds": gib_s,
+            "requests": requests, "kms_operations": ops, "usd": usd, "total_usd": usd["total"]}

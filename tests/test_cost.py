@@ -1,0 +1,109 @@
+"""The `cost` section of a service's summary: the billable instance time of each billing setting, the
+requests and key operations, priced from the scenario's `pricing:` section (sim/cost.py, model/billing.py)."""
+from __future__ import annotations
+
+import pytest
+
+from sim.runner import run
+from sim.scenario import ScenarioError, scenario_from_dict
+from sim.summary_schema import SERVICE_METRICS
+
+KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
+
+
+def fixed(**service) -> dict:
+    """One instance all run long (min = max = 1), a request every second (deterministic) taking 250 ms
+    alone, so the busy spans never overlap: each is billed 300 ms under request-based billing."""
+    svc = {"name": "web", "encryption_key": "k", "concurrency": 1, "min_instances": 1, "max_instances": 1,
+           "cpu": 2, "memory": "512Mi", "service_time": {"dist": "constant", "value": "250ms"},
+           "startup": {"schedule": "300ms", "image_fetch": "200ms", "container_start": 0, "app_init": 0},
+           "traffic": {"arrivals": "deterministic", "rate": 1}}
+    svc.update(service)
+    return {"name": "cost", "duration": "60s", "seed": 4,
+            "keys": [{"id": "k", "name": KEY, "protection": "software"}], "services": [svc]}
+
+
+def service_of(data: dict) -> dict:
+    summary = run(scenario_from_dict(data), replications=1, baseline=False).summary
+    return summary["runs"][0]["services"]["web"], summary["runs"][0]["kms"]
+
+
+def test_cost_of_a_hand_computable_run_is_the_formula():
+    s, kms = service_of(fixed())
+    c = s["cost"]
+    startup = s["cold_starts"]["latency_s"]["max"]          # the one start: 0.5 s plus two KMS decrypts
+    assert s["cold_starts"]["count"] == 1 and s["requests"]["arrived"] == 60 == c["requests"]
+    assert c["billable_instance_s"] == pytest.approx(startup + 60 * 0.3)
+    assert c["vcpu_seconds"] == pytest.approx(2 * c["billable_instance_s"])
+    assert c["gib_seconds"] == pytest.approx(0.5 * c["billable_instance_s"])
+    assert c["kms_operations"] == {"software": 2, "hsm": 0, "external": 0} and kms["operations"] == 2
+    usd = c["usd"]
+    assert usd["cpu"] == pytest.approx(c["vcpu_seconds"] * 0.000024)
+    assert usd["memory"] == pytest.approx(c["gib_seconds"] * 0.0000025)
+    assert usd["requests"] == pytest.approx(60 / 1e6 * 0.40)
+    assert usd["kms"] == pytest.approx(2 / 1e4 * 0.03)
+    assert usd["total"] == pytest.approx(usd["cpu"] + usd["memory"] + usd["requests"] + usd["kms"])
+    assert c["total_usd"] == usd["total"]
+
+
+def test_instance_based_billing_counts_the_whole_lifetime():
+    c = service_of(fixed(billing="instance"))[0]["cost"]
+    assert c["billable_instance_s"] == pytest.approx(60.0)   # started at 0, never stopped
+    assert c["usd"]["cpu"] == pytest.approx(2 * 60 * 0.000018)
+    assert c["usd"]["memory"] == pytest.approx(0.5 * 60 * 0.000002)
+    assert c["usd"]["requests"] == 0.0
+
+
+def test_warmup_is_not_billed():
+    data = fixed(billing="instance")
+    data["warmup"] = "20s"
+    c = service_of(data)[0]["cost"]
+    assert c["billable_instance_s"] == pytest.approx(40.0) and c["requests"] == 40
+
+
+@pytest.mark.parametrize("policy", ["cloud-run", "knative"])
+def test_request_based_is_at_most_instance_based(policy):
+    """Autoscaled Poisson traffic with bursts: instances start, idle, retire; the billing setting changes
+    nothing but the cost, so the two runs are the same run."""
+    data = {"name": "cost", "duration": "4m", "seed": 9,
+            "services": [{"name": "web", "concurrency": 4, "idle_retention": "20s", "max_instances": 30,
+                          "autoscaling": {"policy": policy},
+                          "traffic": {"rate": [[0, 2], [60, 40], [120, 40], [121, 3], [240, 3]]}}]}
+    by_request = service_of(data)[0]
+    data["services"][0]["billing"] = "instance"
+    by_instance = service_of(data)[0]
+    assert by_request["requests"] == by_instance["requests"]
+    req, inst = by_request["cost"]["billable_instance_s"], by_instance["cost"]["billable_instance_s"]
+    assert 0 < req < inst
+    # Instance-based billing starts at the start request, ready time at readiness: a little more.
+    assert inst >= by_request["capacity"]["ready_instance_s"]
+
+
+def test_pricing_overrides_apply():
+    data = fixed()
+    data["pricing"] = {"request_based": {"vcpu_second": 1.0, "per_million_requests": 1e6},
+                       "kms_per_10k_operations": {"software": 1e4}}
+    c = service_of(data)[0]["cost"]
+    assert c["usd"]["cpu"] == pytest.approx(c["vcpu_seconds"])
+    assert c["usd"]["memory"] == pytest.approx(c["gib_seconds"] * 0.0000025)   # not overridden: the default
+    assert c["usd"]["requests"] == pytest.approx(60.0) and c["usd"]["kms"] == pytest.approx(2.0)
+
+
+def test_a_negative_price_is_refused_with_one_line():
+    data = fixed()
+    data["pricing"] = {"instance_based": {"gib_second": -0.1}}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 1 and "pricing.instance_based.gib_second" in lines[0] and "-0.1" in lines[0]
+
+
+def test_cost_total_is_a_declared_metric():
+    assert "cost.total_usd" in SERVICE_METRICS and SERVICE_METRICS["cost.total_usd"][0] == "USD"
+
+
+def test_an_slo_can_name_the_cost():
+    from sim.slo import SloError, parse_slo
+    assert parse_slo("cost.total_usd<=5", known=True).path == ("cost", "total_usd")
+    with pytest.raises(SloError):
+        parse_slo("cost.total<=5", known=True)

@@ -1,0 +1,63 @@
+"""The printed summary tells the whole KMS story per quota pool: its peak per second and per minute
+including other consumers' (background) requests, against its quota, and what it refused; the services'
+own peak is printed apart, as such."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.report import summary_table
+from sim.runner import run
+from sim.scenario import load_scenario
+
+NOISY = Path(__file__).parents[1] / "scenarios" / "shared-quota-noisy-neighbour.yaml"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(load_scenario(NOISY), replications=1, baseline=False)
+
+
+def _peaks(rows):
+    """Per pool, the most requests that met the quota in one second and in one minute, from kms_usage.csv:
+    requested per reason, background included, less the services' calls a kms-outage answered first."""
+    per_s, per_min = {}, {}
+    for row in rows:
+        n = row["starts"] + row["validation"] + row["deploy"] + row["background"] - row["unavailable"]
+        per_s[(row["pool"], row["second"])] = n
+        per_min[(row["pool"], row["second"] // 60)] = per_min.get((row["pool"], row["second"] // 60), 0) + n
+    return ({p: max(n for (q, _), n in per_s.items() if q == p) for p, _ in per_s},
+            {p: max(n for (q, _), n in per_min.items() if q == p) for p, _ in per_min})
+
+
+def test_the_pool_figures_include_background_and_refusals(result):
+    out = result.outputs[0]
+    pool = out.summary["kms"]["quota_pools"]["acme-sec/hsm"]
+    per_s, per_min = _peaks(out.kms_usage)
+    assert pool["peak_requested_per_second"] == per_s["acme-sec/hsm"]
+    assert pool["peak_requested_per_minute"] == per_min["acme-sec/hsm"]
+    # Well above the quota (10/s) and above the services' own peak: the background counts too.
+    assert pool["peak_requested_per_second"] > 10 and pool["peak_admitted_per_second"] <= 10
+    assert pool["peak_requested_per_minute"] > out.summary["kms"]["peak_per_minute"]
+    assert pool["rejected_background"] > 0 and pool["rejected_services"] > 0
+
+
+def test_the_printed_summary_shows_the_pool_against_its_quota(result):
+    text = summary_table(result.summary)
+    pool = result.summary["runs"][0]["kms"]["quota_pools"]["acme-sec/hsm"]
+    line = next(line for line in text.splitlines() if line.startswith("KMS pool acme-sec/hsm"))
+    refused = pool["rejected_services"] + pool["rejected_background"]
+    assert f"quota 600/min = 10/s, per-second" in line
+    assert f"peak {pool['peak_requested_per_second']:,}/s, {pool['peak_requested_per_minute']:,}/min incl. background" in line
+    assert f"{refused:,} refused (RESOURCE_EXHAUSTED: {pool['rejected_services']:,} services', " \
+           f"{pool['rejected_background']:,} background)" in line
+    assert "KMS, the services' own calls:" in text
+
+
+def test_the_printed_table_has_a_cost_column(result):
+    lines = summary_table(result.summary).splitlines()
+    assert lines[0].split()[-1] == "cost"
+    for name, row in zip(("checkout", "batch-api"), lines[1:3]):
+        total = result.summary["runs"][0]["services"][name]["cost"]["total_usd"]
+        assert row.split()[0] == name and row.split()[-1] == (f"${total:,.2f}" if total >= 1 else f"${total:.4f}")
