@@ -53,7 +53,8 @@ class BillingClock:
         if inst.billed_until > now:
             self.busy_s -= inst.billed_until - now
             inst.billed_until = now
-        self.lifetime_s += self._clipped(inst.requested_at, now)
+        started = inst.ready_at if inst.requested_at is None else inst.requested_at    # warm_start: ready at 0
+        self.lifetime_s += self._clipped(started, now)
 
     def close(self, t_end: float, running) -> dict:
         """Bill the instances still running at `t_end`; the billable seconds of each setting."""
