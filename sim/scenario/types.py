@@ -83,8 +83,9 @@ def Integer(*, gt=None, ge=None, lt=None, le=None):
 DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "description": "seconds"},
-        {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$",
-         "description": "a duration such as 150ms, 30s, 15m, 2h, 1d"},
+        {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$"
+                                      r"|^\s*((\d+(\.\d*)?|\.\d+)\s*(us|µs|ms|min|s|m|h|d)\s*){2,}$",
+         "description": "a duration such as 150ms, 30s, 15m, 2h, 1d, or a compound such as 1h30m"},
     ]
 }
 
