@@ -14,6 +14,10 @@ import sys
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 
+DURATION_HELP = ("simulated time, e.g. 10m or 1h30m (overrides the file's duration; the file's warmup and fault "
+                 "times must still fall within it)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmek-sim",
@@ -30,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario name>)")
     run.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
     run.add_argument("--replications", type=_positive_int, metavar="N", help="number of replications")
-    run.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    run.add_argument("--duration", metavar="D", help=DURATION_HELP)
     run.add_argument("--workers", type=_positive_int, metavar="N", help="parallel worker processes")
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
@@ -50,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
+    quota.add_argument("--duration", metavar="D", help=DURATION_HELP)
 
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")

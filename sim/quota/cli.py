@@ -13,7 +13,8 @@ def main(args) -> int:
     from ..scenario import ScenarioError, load_scenario
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
-        scenario = load_scenario(args.file)
+        duration = getattr(args, "duration", None)  # --duration overrides the file's, as for `sim run`
+        scenario = load_scenario(args.file, {"duration": duration} if duration is not None else None)
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
                         progress=lambda text: print(text, file=sys.stderr, flush=True))
