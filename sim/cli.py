@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from sim.scenario import ScenarioError, load_scenario, scenario_json_schema, scenario_markdown
 
 
 DURATION_HELP = ("simulated time, e.g. 10m or 1h30m (overrides the file's duration; the file's warmup and fault "
@@ -27,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
 
-    commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors), with each "
+                                                "key's description and default")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print the format reference as markdown instead (docs/scenario-format.md)")
 
     run = commands.add_parser("run", help="run a scenario and write its results folder")
     run.add_argument("file", metavar="FILE", help="scenario YAML file")
@@ -125,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return importer.main(args)
         if args.command == "schema":
-            print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+            if args.markdown:
+                sys.stdout.write(scenario_markdown())
+            else:
+                print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0
         return _run(args)
     except KeyboardInterrupt:
