@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="which quota to solve for when the services use both HSM and external keys")
     quota.add_argument("--duration", metavar="D", help=DURATION_HELP)
 
+    from sim import notebook  # light: papermill and nbconvert are imported when the command runs
+    notebook.add_arguments(commands.add_parser(
+        "notebook", help="run a notebook headless on a scenario: the executed notebook and an HTML copy",
+        description="Runs notebooks/NAME.ipynb on your scenario (papermill) and writes NAME.ipynb, NAME.html "
+                    f"(self-contained) and manifest.json into --out. Notebooks: {', '.join(notebook.available())}."))
+
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
     imp.add_argument("file", metavar="FILE", help="service YAML: Knative v1 export or Cloud Run v2 form; "
@@ -123,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             from sim import quota  # imported here, as the runner is in _run
 
             return quota.main(args)
+        if args.command == "notebook":
+            from sim import notebook
+
+            return notebook.main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 
