@@ -23,7 +23,7 @@ from sim.dists import Dist
 from sim.scenario.faults import FAULT_CLASSES
 from sim.scenario.models import Scenario, scenario_json_schema as _bare_schema
 from sim.scenario.reference import Entry, reference
-from sim.scenario.types import DURATION_SCHEMA
+from sim.scenario.types import DURATION_SCHEMA, TRACE_SCHEMA
 from sim.units import format_duration, format_number
 
 _NO_ENTRY = Entry("")
@@ -271,11 +271,10 @@ def _table(schema: dict, rows: list[Key]) -> list[str]:
     lines = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
     for key in rows:
         prop = _props(schema, key.model).get(key.name, {})
-        type_text = "section" if key.section is not None else _type_text(prop)
-        if type_text == "section" and "anyOf" in prop:          # a section that also takes a value
+        if key.section is None or "anyOf" in prop:             # a value, or a section that also takes one
             type_text = _type_text(prop)
-        if key.path.endswith("s") and key.section is not None and prop.get("type") == "array":
-            type_text = "list"
+        else:
+            type_text = "list" if prop.get("type") == "array" else "section"
         text = f"*{key.group}.* {key.description}" if key.group else key.description
         lines.append(_row(key.name, type_text, key.default, text))
     return lines
@@ -323,7 +322,6 @@ def _parent(path: str) -> str:
 
 
 def _trace_options() -> list[str]:
-    from sim.scenario.types import TRACE_SCHEMA
     mapping = next(o for o in TRACE_SCHEMA["anyOf"] if o.get("type") == "object")
     lines = ["", "`trace` may also be a mapping `{file: PATH, format: ..., ...}` with these keys:", "",
              "| key | type | default | description |", "| --- | --- | --- | --- |"]
