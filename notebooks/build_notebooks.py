@@ -2,7 +2,9 @@
 
 The notebooks are thin: they call the Python API (sim.scenario, sim.runner, sim.results, sim.quota) and the
 charts in sim.plots. They find the repository through paths relative to this folder, and the test suite
-executes them (tests/test_notebooks.py).
+executes them (tests/test_notebooks.py). Each has a first code cell tagged `parameters` (papermill's
+convention) with at least `scenario`, a scenario file or None, and `duration`, which overrides its duration:
+`python -m sim notebook NAME --scenario FILE` runs it with a planner's own scenario (sim/notebook.py).
 """
 from __future__ import annotations
 
@@ -37,6 +39,11 @@ def show(folder, *charts):
 '''
 
 
+def parameters_cell(source: str):
+    """The cell papermill replaces (`sim notebook` passes `scenario`, and `duration` when given)."""
+    return new_code_cell(source, metadata={"tags": ["parameters"]})
+
+
 def quota_notebook():
     cells = [
         new_markdown_cell("""\
@@ -49,7 +56,8 @@ project, enforced per second. When a traffic spike starts many instances at once
 quota: KMS answers `RESOURCE_EXHAUSTED`, those instance starts fail, and the service is short of capacity
 exactly when it needs it.
 
-This notebook takes the scenario `scenarios/kms-quota-burst.yaml` and
+This notebook takes a scenario (by default `scenarios/kms-quota-burst.yaml`; `python -m sim notebook
+quota_increase_justification --scenario FILE` runs it on yours) and
 
 1. runs it at the **current quota** and shows what happens (charts from `sim.plots`);
 2. finds the **smallest quota** at which no instance start fails on quota, with 95% confidence over paired
@@ -58,18 +66,23 @@ This notebook takes the scenario `scenarios/kms-quota-burst.yaml` and
 4. re-runs the scenario at the **recommended quota** to check the failures are gone.
 
 It runs in a couple of minutes."""),
+        parameters_cell('''\
+scenario = "../scenarios/kms-quota-burst.yaml"   # the scenario file (relative to this folder, or absolute)
+duration = None          # e.g. "10m": overrides the scenario's duration (None: as the file says)
+slos = None              # None: no instance start may fail on quota (in any replication)
+replications = 5         # paired replications per quota level (as `python -m sim quota` by default)
+confidence = 0.95
+workers = 2              # processes; the results do not depend on it'''),
         new_code_cell(SETUP.format(prefix="quota-notebook") + '''
 from sim.quota import quota_field, solve, write_quota
 from sim.report import summary_table
 from sim.scenario import load_scenario, with_updates
 
-SCENARIO = ROOT / "scenarios" / "kms-quota-burst.yaml"
-SLOS = ["instance_starts_failed.quota_exceeded<=0"]   # no start may fail on quota, in any replication
-REPLICATIONS = 5    # paired replications per quota level (as `python -m sim quota` by default)
-CONFIDENCE = 0.95
-WORKERS = 2         # processes; the results do not depend on it'''),
+SCENARIO = Path(scenario)
+SLOS = list(slos or ["instance_starts_failed.quota_exceeded<=0"])   # written here: papermill reads no "=" in a value
+REPLICATIONS, CONFIDENCE, WORKERS = int(replications), float(confidence), int(workers)'''),
         new_code_cell('''\
-sc = load_scenario(SCENARIO)
+sc = load_scenario(SCENARIO, {"duration": duration} if duration else None)
 quota = sc.kms.quota
 print(f"{sc.name}: {sc.description}\\n")
 print(f"simulated time {sc.duration / 60:g} min; quota enforced {quota.enforcement}: "
@@ -146,25 +159,43 @@ display(Markdown("\\n".join([
 
 
 TOUR_SETUP = '''
-from sim.scenario import scenario_from_dict
+from sim.scenario import load_scenario, scenario_from_dict
+from sim.units import parse_duration
 
 HSM_KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
 EKM_KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images-ekm"
 findings = []   # one row per section, for the table at the end
 
+# With a scenario, its first service (settings and traffic), kms section, project and seed replace the
+# built-in ones; the key is the tour's own (HSM, or external for the EKM faults).
+BASE = load_scenario(scenario, {"duration": duration} if duration else None).to_resolved_dict() if scenario else None
+RUN_S = BASE["duration"] if BASE else parse_duration(duration or "10m")
+SERVICE = BASE["services"][0]["name"] if BASE else "checkout"
+
+
+def t(minute):
+    """Minute `minute` of the 10-minute tour, scaled to the run's length (the same minute in a 10-minute run)."""
+    return f"{minute / 10 * RUN_S:g}s"
+
 
 def tour(name, faults, protection="hsm", service=None, kms=None):
-    """A 10-minute run: 10 requests/s, then a climb to 150/s between 3 and 4 min that needs new instances,
-    on one service whose image uses a CMEK key; `faults` happen during the climb. Returns (result, folder)."""
-    svc = {"name": "checkout", "encryption_key": "images", "concurrency": 10, "min_instances": 1,
-           "service_time": {"dist": "lognormal", "mean": "300ms", "cv": 1.0},
-           "traffic": {"rate": [[0, 10], ["3m", 10], ["4m", 150], ["10m", 150]]}, **(service or {})}
+    """A run of RUN_S seconds (10 minutes: 10 requests/s, then a climb to 150/s between 3 and 4 min that needs
+    new instances), on one service whose image uses a CMEK key; `faults` happen during the climb (with a
+    scenario: during its traffic). Returns (result, folder)."""
+    if BASE:
+        svc = {**BASE["services"][0], "encryption_key": "images", **(service or {})}
+        extra = {"project": BASE["project"], "seed": BASE["seed"],
+                 "kms": {**BASE["kms"], **{k: {**BASE["kms"][k], **v} for k, v in (kms or {}).items()}}}
+    else:
+        svc = {"name": SERVICE, "encryption_key": "images", "concurrency": 10, "min_instances": 1,
+               "service_time": {"dist": "lognormal", "mean": "300ms", "cv": 1.0},
+               "traffic": {"rate": [[0, 10], ["3m", 10], ["4m", 150], ["10m", 150]]}, **(service or {})}
+        extra = {"seed": 7, "kms": kms or {}}
     key = {"id": "images", "name": HSM_KEY if protection == "hsm" else EKM_KEY, "protection": protection}
-    data = {"name": name, "duration": "10m", "seed": 7, "kms": kms or {}, "keys": [key], "services": [svc],
-            "faults": faults}
-    result = run(scenario_from_dict(data))     # with its fault-free twin, on the same random streams
+    data = {"name": name, "duration": RUN_S, **extra, "keys": [key], "services": [svc], "faults": faults}
+    result = run(scenario_from_dict(data, base_dir=ROOT))   # with its fault-free twin, on the same random streams
     folder = write_results(result, OUT / name, plots=False)
-    s = result.summary["runs"][0]["services"]["checkout"]
+    s = result.summary["runs"][0]["services"][svc["name"]]
     failed = ", ".join(f"{n:,} {why}" for why, n in s["instance_starts_failed"].items() if n) or "none"
     loss = s["capacity_loss"]
     p99 = s["cold_starts"]["latency_s"]["p99"]
@@ -187,8 +218,8 @@ The key version is disabled at 3 min, during the climb, and enabled again at 6 m
 `revocation_action: prevent-new`, running instances keep serving, but every new instance start fails its
 Decrypt with `FAILED_PRECONDITION` (`key_disabled`): the service stays at the instances it had, requests queue
 and fail with 429 until the key is enabled.""",
-     '''tour("key-disable", [{"at": "3m", "kind": "key-disable", "key": "images"},
-                     {"at": "6m", "kind": "key-enable", "key": "images"}])''', ("timeline", "capacity_loss")),
+     '''tour("key-disable", [{"at": t(3), "kind": "key-disable", "key": "images"},
+                     {"at": t(6), "kind": "key-enable", "key": "images"}])''', ("timeline", "capacity_loss")),
     ("key-schedule-destroy", """\
 ## key-schedule-destroy (and key-restore)
 
@@ -197,16 +228,16 @@ uses `revocation_action: shut-down` with `shutdown_after: 1m`: the first failed 
 and a minute later every running instance is shut down. Restoring (to `DISABLED`) and enabling the key at
 6 min lets the service start again.""",
      '''tour("key-schedule-destroy",
-     [{"at": "3m", "kind": "key-schedule-destroy", "key": "images"},
-      {"at": "6m", "kind": "key-restore", "key": "images"}, {"at": "6m", "kind": "key-enable", "key": "images"}],
-     service={"revocation_action": "shut-down", "shutdown_after": "1m"})''', ("timeline", "capacity_loss")),
+     [{"at": t(3), "kind": "key-schedule-destroy", "key": "images"},
+      {"at": t(6), "kind": "key-restore", "key": "images"}, {"at": t(6), "kind": "key-enable", "key": "images"}],
+     service={"revocation_action": "shut-down", "shutdown_after": t(1)})''', ("timeline", "capacity_loss")),
     ("key-destroy", """\
 ## key-destroy
 
 A destroyed key version never comes back: no instance can start again, and with `shut-down` the running
 instances stop after `shutdown_after` (here 2 min). From then on every request fails.""",
-     '''tour("key-destroy", [{"at": "3m", "kind": "key-destroy", "key": "images"}],
-     service={"revocation_action": "shut-down", "shutdown_after": "2m"})''', ("timeline", "capacity_loss")),
+     '''tour("key-destroy", [{"at": t(3), "kind": "key-destroy", "key": "images"}],
+     service={"revocation_action": "shut-down", "shutdown_after": t(2)})''', ("timeline", "capacity_loss")),
     ("ekm-outage retryable", """\
 ## ekm-outage, retryable (external key)
 
@@ -215,7 +246,7 @@ With an external key (Cloud EKM), the external key manager is unreachable for 2 
 backoff and finish after the outage, so cold starts take minutes and the key-operations phase dominates
 them.""",
      '''tour("ekm-outage-retryable",
-     [{"at": "3m", "kind": "ekm-outage", "duration": "2m", "error": "UNREACHABLE_NETWORK"}],
+     [{"at": t(3), "kind": "ekm-outage", "duration": t(2), "error": "UNREACHABLE_NETWORK"}],
      protection="external")''', ("cold_start", "capacity_loss")),
     ("ekm-outage non-retryable", """\
 ## ekm-outage, non-retryable (external key)
@@ -224,8 +255,8 @@ them.""",
 action, the shutdown countdown starts (here `shutdown_after: 1m`), so running instances are shut down too.
 When the outage ends the service starts again.""",
      '''tour("ekm-outage-non-retryable",
-     [{"at": "3m", "kind": "ekm-outage", "duration": "2m", "error": "EXTERNAL_NOT_FOUND"}],
-     protection="external", service={"shutdown_after": "1m"})''', ("timeline", "capacity_loss")),
+     [{"at": t(3), "kind": "ekm-outage", "duration": t(2), "error": "EXTERNAL_NOT_FOUND"}],
+     protection="external", service={"shutdown_after": t(1)})''', ("timeline", "capacity_loss")),
     ("ekm-latency", """\
 ## ekm-latency (external key)
 
@@ -233,7 +264,7 @@ The external key manager slows down for 3 minutes (median 140 ms, p99 600 ms). A
 150 ms EKM timeout fail with the retryable `TIMEOUT` and are retried with backoff: cold starts get slower,
 nothing fails outright.""",
      '''tour("ekm-latency",
-     [{"at": "3m", "kind": "ekm-latency", "duration": "3m",
+     [{"at": t(3), "kind": "ekm-latency", "duration": t(3),
        "latency": {"dist": "lognormal", "median": "140ms", "p99": "600ms"}}],
      protection="external")''', ("cold_start",)),
     ("kms-outage", """\
@@ -241,7 +272,7 @@ nothing fails outright.""",
 
 Cloud KMS itself answers `UNAVAILABLE` for one minute. It is retryable: instance starts wait, retrying
 with backoff, and finish after the outage.""",
-     '''tour("kms-outage", [{"at": "3m", "kind": "kms-outage", "duration": "1m"}])''',
+     '''tour("kms-outage", [{"at": t(3), "kind": "kms-outage", "duration": t(1)}])''',
      ("cold_start", "capacity_loss")),
     ("quota-change", """\
 ## quota-change
@@ -250,7 +281,7 @@ The HSM quota drops to 60 requests per minute (1 per second) for 3 minutes. The 
 starts, each with two Decrypt calls; those over the quota get `RESOURCE_EXHAUSTED` and the starts fail
 (`quota_exceeded`).""",
      '''tour("quota-change",
-     [{"at": "3m", "kind": "quota-change", "hsm_requests_per_minute": 60, "duration": "3m"}])''',
+     [{"at": t(3), "kind": "quota-change", "hsm_requests_per_minute": 60, "duration": t(3)}])''',
      ("kms", "timeline")),
     ("kms-background-load", """\
 ## kms-background-load
@@ -259,7 +290,7 @@ Other consumers of the same HSM pool (Cloud SQL, Cloud Storage CMEK...) add 12 r
 minutes to a 10-per-second quota (`pool: hsm`; `pool: external` would load the external pool instead): they take the whole quota in most seconds, and the climb's Decrypt calls get what is
 left. The starts refused with `RESOURCE_EXHAUSTED` fail (`quota_exceeded`); the autoscaler asks again at its
 next decision, so the service catches up late rather than not at all.""",
-     '''tour("kms-background-load", [{"at": "3m", "kind": "kms-background-load", "duration": "3m", "rps": 12,
+     '''tour("kms-background-load", [{"at": t(3), "kind": "kms-background-load", "duration": t(3), "rps": 12,
                                   "pool": "hsm"}],
      kms={"quota": {"hsm_requests_per_minute": 600}})''', ("kms", "capacity_loss")),
     ("iam-revoke / iam-grant", """\
@@ -267,16 +298,16 @@ next decision, so the service catches up late rather than not at all.""",
 
 The project's Cloud Run service agent loses the Encrypter/Decrypter role on the key at 3 min and gets it
 back at 6 min (`key: images`: every service of the project using that key is affected). Starts fail with `PERMISSION_DENIED`; with `shut-down` the running instances stop a minute later.""",
-     '''tour("iam-revoke-grant", [{"at": "3m", "kind": "iam-revoke", "key": "images"},
-                          {"at": "6m", "kind": "iam-grant", "key": "images"}],
-     service={"revocation_action": "shut-down", "shutdown_after": "1m"})''', ("timeline", "capacity_loss")),
+     '''tour("iam-revoke-grant", [{"at": t(3), "kind": "iam-revoke", "key": "images"},
+                          {"at": t(6), "kind": "iam-grant", "key": "images"}],
+     service={"revocation_action": "shut-down", "shutdown_after": t(1)})''', ("timeline", "capacity_loss")),
     ("deploy", """\
 ## deploy
 
 A new revision at 6 min, on the same key: the deploy makes one Encrypt, then every ready instance of the old
 revision is replaced one for one by a new one. The burst of instance starts is a burst of Decrypt calls
 (see `kms.png`); capacity is kept because old instances serve until their replacements are ready.""",
-     '''tour("deploy", [{"at": "6m", "kind": "deploy", "service": "checkout"}])''', ("timeline", "kms")),
+     '''tour("deploy", [{"at": t(6), "kind": "deploy", "service": SERVICE}])''', ("timeline", "kms")),
 ]
 
 
@@ -294,7 +325,14 @@ In each section: a line with the figures of the run, then two charts. In the cha
 shaded and numbered (the strip above the panels, the key below the chart). `timeline` shows instances,
 pending requests and failed requests; `cold_start` shows cold-start latency percentiles and what the starts
 spend their time on; `kms` shows key operations against the quota; `capacity_loss` shows ready instances
-against the twin and the extra failed requests."""),
+against the twin and the extra failed requests.
+
+Times below are written `t(3)`: minute 3 of the 10-minute tour, scaled to the run's length when the
+parameters ask for another (`python -m sim notebook fault_tour --scenario FILE` runs the tour on the first
+service and the traffic of your scenario)."""),
+        parameters_cell('''\
+scenario = None     # a scenario file: the tour runs on its first service and traffic (None: the built-in one)
+duration = None     # e.g. "5m": length of each run (None: 10 minutes, or the scenario's duration)'''),
         new_code_cell(SETUP.format(prefix="fault-tour") + TOUR_SETUP),
     ]
     for _, text, code, charts in SECTIONS:

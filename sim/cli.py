@@ -12,9 +12,13 @@ import os
 import sys
 
 from sim import estimate
-from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema
+from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema, scenario_markdown
 from sim.study.cluster import add_scheduler_argument
 from sim.study.errors import StudyError
+
+
+DURATION_HELP = ("simulated time, e.g. 10m or 1h30m (overrides the file's duration; the file's warmup and fault "
+                 "times must still fall within it)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,14 +30,17 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
 
-    commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files (for editors), with each "
+                                                "key's description and default")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print the format reference as markdown instead (docs/scenario-format.md)")
 
     run = commands.add_parser("run", help="run a scenario and write its results folder")
     run.add_argument("file", metavar="FILE", help="scenario YAML file")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario name>)")
     run.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
     run.add_argument("--replications", type=_positive_int, metavar="N", help="number of replications")
-    run.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    run.add_argument("--duration", metavar="D", help=DURATION_HELP)
     run.add_argument("--workers", type=_positive_int, metavar="N", help="parallel worker processes")
     run.add_argument("--no-baseline", action="store_true", help="skip the run without faults")
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
@@ -67,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     add_scheduler_argument(sens)
     sens.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sensitivity)")
-    sens.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    sens.add_argument("--duration", metavar="D", help=DURATION_HELP)
     sens.add_argument("--quiet", action="store_true", help="print nothing but errors")
     estimate.add_arguments(sens)
 
@@ -86,12 +93,19 @@ def _parser() -> argparse.ArgumentParser:
                                                      "(capacity.shortfall_fraction)")
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep (<out>.partial)")
     sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
-    sweep.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the file)")
+    sweep.add_argument("--duration", metavar="D", help=DURATION_HELP)
     sweep.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
     estimate.add_arguments(sweep)
 
     add_scheduler_argument(quota)
     _solve_parser(commands)
+    quota.add_argument("--duration", metavar="D", help=DURATION_HELP)
+
+    from sim import notebook  # light: papermill and nbconvert are imported when the command runs
+    notebook.add_arguments(commands.add_parser(
+        "notebook", help="run a notebook headless on a scenario: the executed notebook and an HTML copy",
+        description="Runs notebooks/NAME.ipynb on your scenario (papermill) and writes NAME.ipynb, NAME.html "
+                    f"(self-contained) and manifest.json into --out. Notebooks: {', '.join(notebook.available())}."))
 
     imp = commands.add_parser("import-service", help="write a scenario from a Cloud Run service YAML "
                                                      "(gcloud run services describe --format export)")
@@ -124,7 +138,7 @@ def _solve_parser(commands) -> None:
     solve.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     add_scheduler_argument(solve)
     solve.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-solve)")
-    solve.add_argument("--duration", metavar="D", help="simulated time, e.g. 40m (overrides the file)")
+    solve.add_argument("--duration", metavar="D", help=DURATION_HELP)
     estimate.add_arguments(solve)
 
 
@@ -197,12 +211,19 @@ def main(argv: list[str] | None = None) -> int:
             from sim.study import solve_cli  # imported here, as the runner is in _run
 
             return solve_cli.main(args)
+        if args.command == "notebook":
+            from sim import notebook
+
+            return notebook.main(args)
         if args.command == "import-service":
             from sim import importer  # imported here: only this command reads service exports
 
             return importer.main(args)
         if args.command == "schema":
-            print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+            if args.markdown:
+                sys.stdout.write(scenario_markdown())
+            else:
+                print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0
         return _run(args)
     except StudyError as exc:  # a Dask scheduler not reached, Dask not installed: one line

@@ -1,7 +1,7 @@
 """Units at the edge of the simulator: durations and memory sizes as people write them.
 
 Inside the simulator time is always float seconds and memory float MiB. Scenario files may write
-`150ms`, `30s`, `15m`, `2h`, `1d` (or a bare number of seconds) and `512Mi`, `1Gi`, `2G` (or a bare
+`150ms`, `30s`, `15m`, `2h`, `1d`, compounds such as `1h30m` (or a bare number of seconds) and `512Mi`, `1Gi`, `2G` (or a bare
 number of MiB). These functions turn such values into floats and refuse anything else with a short
 message meant for a person (the caller adds the file name and the key's path).
 """
@@ -27,6 +27,10 @@ class InputError(ValueError):
 _DIVIDE = {"us": 1_000_000, "µs": 1_000_000, "ms": 1_000}
 _MULTIPLY = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3_600, "d": 86_400}
 _DURATION_RE = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zµ]*)\s*$")
+# A compound duration: parts with units, largest unit first, each unit once ("1h30m", "2m30s", "1h 30m").
+_PART_RE = re.compile(r"\s*((?:\d+(?:\.\d*)?|\.\d+))\s*(us|µs|ms|min|s|m|h|d)(?![a-zµ])")
+_ORDER = ("d", "h", "m", "s", "ms", "us")  # min is m, µs is us
+_EXAMPLES = "a duration such as 30s, 150ms, 15m or 1h30m"
 
 _MEMORY_UNITS = {  # MiB per unit
     "": 1.0,
@@ -58,17 +62,40 @@ def show_value(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _seconds(number: float, unit: str) -> float:
+    return number / _DIVIDE[unit] if unit in _DIVIDE else number * _MULTIPLY[unit]
+
+
+def _compound(text: str) -> float:
+    """Seconds of "1h30m", "2m30s", "1h 30m 15s": each part a number with a unit, largest unit first."""
+    parts, end = [], 0
+    for match in _PART_RE.finditer(text):
+        if match.start() != end:
+            break
+        parts.append((float(match.group(1)), match.group(2)))
+        end = match.end()
+    if len(parts) < 2 or text[end:].strip():
+        raise InputError(f"must be {_EXAMPLES}, got {show_value(text)}")
+    ranks = [_ORDER.index({"min": "m", "µs": "us"}.get(unit, unit)) for _, unit in parts]
+    if any(a >= b for a, b in zip(ranks, ranks[1:])):
+        raise InputError(f"must be {_EXAMPLES} (largest unit first, each unit once), got {show_value(text)}")
+    return math.fsum(_seconds(number, unit) for number, unit in parts)
+
+
 def parse_duration(value) -> float:
-    """Seconds from a number (seconds) or a string such as "150ms", "30s", "15m", "2h", "1d", "250us"."""
+    """Seconds from a number (seconds) or a string such as "150ms", "30s", "15m", "2h", "1d", "250us", or a
+    compound of them, largest unit first, with or without spaces between the parts: "1h30m", "2m30s", "1h 30m"."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"must be a duration such as 30s, 150ms or 15m, got {show_value(value)}")
+        raise InputError(f"must be {_EXAMPLES}, got {show_value(value)}")
     if isinstance(value, str):
         match = _DURATION_RE.match(value)
         unit = match.group(2) if match else None
-        if match is None or (unit not in _DIVIDE and unit not in _MULTIPLY):
-            raise InputError(f"must be a duration such as 30s, 150ms or 15m, got {show_value(value)}")
-        number = float(match.group(1))
-        seconds = number / _DIVIDE[unit] if unit in _DIVIDE else number * _MULTIPLY[unit]
+        if match is None:
+            seconds = _compound(value)
+        elif unit not in _DIVIDE and unit not in _MULTIPLY:
+            raise InputError(f"must be {_EXAMPLES}, got {show_value(value)}")
+        else:
+            seconds = _seconds(float(match.group(1)), unit)
     else:
         seconds = float(value) if abs(value) < 1e300 or isinstance(value, float) else math.inf
     if not math.isfinite(seconds):

@@ -29,7 +29,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-@pytest.mark.parametrize("args", [("validate", "scenarios/steady.yaml"), ("schema",),
+@pytest.mark.parametrize("args", [("validate", "scenarios/steady.yaml"), ("schema",), ("schema", "--markdown"),
                                   ("import-service", "examples/gcloud/checkout-service.yaml")])
 def test_light_commands_load_no_heavy_package(args):
     done = run_cli(*args)

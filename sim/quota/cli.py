@@ -14,7 +14,8 @@ def main(args) -> int:
     from ..scenario import ScenarioError, load_with_warnings
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
-        scenario = load_with_warnings(args.file)
+        duration = getattr(args, "duration", None)  # --duration overrides the file's, as for `sim run`
+        scenario = load_with_warnings(args.file, {"duration": duration} if duration is not None else None)
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
                         scheduler=scheduler_address(getattr(args, "scheduler", None)),

@@ -13,6 +13,9 @@ This package is the public entry point. Its modules import one way only, each ju
     faults     the fault kinds, one class each, and their registry FAULT_CLASSES; fault_windows for charts
     checks     checks across parts of the raw mapping (ids, references, times)
     models     the models, in the order of the reference file, and their JSON Schema
+    reference  the reference file's comments (descriptions), parsed (a leaf but for YAML)
+    format_doc each key's description and default: the JSON Schema `sim schema` prints, and the markdown
+               page docs/scenario-format.md (`sim schema --markdown`)
     errors     ScenarioError, and every problem as one line
     io         YAML reading, overrides, load_scenario / scenario_from_dict / with_updates
     warnings   scenarios that validate but cannot mean what they say: a registry of checks, one line each
@@ -29,8 +32,9 @@ from sim.scenario.faults import (
 from sim.scenario.io import load_scenario, scenario_from_dict, with_updates
 from sim.scenario.models import (
     Autoscaling, DailyPattern, Ekm, Key, KeyOperations, Kms, Project, Quota, Retry, Scenario, Service, Startup,
-    Traffic, scenario_json_schema,
+    Traffic,
 )
+from sim.scenario.format_doc import scenario_json_schema, scenario_markdown
 from sim.scenario.traces import load_azure, load_monitoring, load_trace, read_trace
 from sim.scenario.warnings import load_with_warnings, scenario_warnings
 
@@ -39,7 +43,7 @@ __all__ = [
     "Autoscaling", "Traffic", "DailyPattern", "Fault", "KeyFault", "EkmOutage", "EkmLatency", "KmsOutage",
     "QuotaChange", "KmsBackgroundLoad", "IamFault", "DeployFault", "FAULT_KINDS",
     "RETRYABLE_EKM_DOMAINS", "NON_RETRYABLE_EKM_DOMAINS", "ScenarioError",
-    "load_scenario", "scenario_from_dict", "with_updates", "scenario_json_schema", "load_trace",
+    "load_scenario", "scenario_from_dict", "with_updates", "scenario_json_schema", "scenario_markdown", "load_trace",
     "load_azure", "load_monitoring", "read_trace", "load_with_warnings", "scenario_warnings",
     # the fault registry
     "FAULT_CLASSES", "FaultBase", "CrossContext", "FaultWindow", "fault_windows",

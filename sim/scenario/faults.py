@@ -27,6 +27,8 @@ from sim.scenario.types import DistType, Number, Seconds, StrictModel, Text
 from sim.units import InputError
 
 Problems = list[tuple[tuple, str]]
+DURATION = "how long it lasts"
+EKM_KEY = "an external key id (null: every external key)"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ class FaultBase(StrictModel):
     undone_by: ClassVar[tuple[str, ...]] = ()   # kinds that end this one's window (same target)
     until_end: ClassVar[bool] = False           # without duration or undoing fault, lasts to the end of the run
 
-    at: Seconds(ge=0)
+    at: Seconds(ge=0) = Field(description="when it happens, from the start of the run (before its end)")
 
     @classmethod
     def cross_check(cls, raw: Mapping, index: int, context: CrossContext) -> Problems:
@@ -104,7 +106,7 @@ class KeyFault(FaultBase):
     effect: ClassVar[Literal["state", "window"]] = "state"
 
     kind: Literal["key-disable", "key-enable", "key-schedule-destroy", "key-restore", "key-destroy"]
-    key: Text
+    key: Text = Field(description="a key id from `keys`")
 
     @classmethod
     def cross_check(cls, raw, index, context):
@@ -182,9 +184,9 @@ class EkmOutage(_EkmFault):
     colour: ClassVar[str] = "tab:orange"
 
     kind: Literal["ekm-outage"]
-    duration: Seconds(gt=0)
-    error: EkmDomain
-    key: Union[Text, None] = None
+    duration: Seconds(gt=0) = Field(description=DURATION)
+    error: EkmDomain = Field(description="the EKM error domain every call gets (retryable or not, as listed)")
+    key: Union[Text, None] = Field(None, description=EKM_KEY)
 
     @property
     def retryable(self) -> bool:
@@ -200,9 +202,9 @@ class EkmLatency(_EkmFault):
     colour: ClassVar[str] = "gold"
 
     kind: Literal["ekm-latency"]
-    duration: Seconds(gt=0)
-    latency: DistType
-    key: Union[Text, None] = None
+    duration: Seconds(gt=0) = Field(description=DURATION)
+    latency: DistType = Field(description="the EKM round trip meanwhile (instead of kms.ekm.latency)")
+    key: Union[Text, None] = Field(None, description=EKM_KEY)
 
     def label(self) -> str:
         spec = self.latency.to_spec()
@@ -216,7 +218,7 @@ class KmsOutage(FaultBase):
     colour: ClassVar[str] = "tab:purple"
 
     kind: Literal["kms-outage"]
-    duration: Seconds(gt=0)
+    duration: Seconds(gt=0) = Field(description=DURATION)
 
 
 class QuotaChange(FaultBase):
@@ -226,9 +228,10 @@ class QuotaChange(FaultBase):
     until_end: ClassVar[bool] = True
 
     kind: Literal["quota-change"]
-    hsm_requests_per_minute: Union[Number(gt=0), None] = None
-    external_requests_per_minute: Union[Number(gt=0), None] = None
-    duration: Union[Seconds(gt=0), None] = None
+    hsm_requests_per_minute: Union[Number(gt=0), None] = Field(None, description="the new HSM quota (null: unchanged)")
+    external_requests_per_minute: Union[Number(gt=0), None] = Field(
+        None, description="the new external quota (null: unchanged)")
+    duration: Union[Seconds(gt=0), None] = Field(None, description="how long (null: to the end of the run)")
 
     @model_validator(mode="after")
     def _some_quota(self):
@@ -250,10 +253,10 @@ class KmsBackgroundLoad(FaultBase):
     colour: ClassVar[str] = "tab:cyan"
 
     kind: Literal["kms-background-load"]
-    duration: Seconds(gt=0)
-    rps: Number(ge=0)
-    pool: Literal["hsm", "external"] = "hsm"
-    project: Union[Text, None] = None
+    duration: Seconds(gt=0) = Field(description=DURATION)
+    rps: Number(ge=0) = Field(description="extra requests per second (Poisson), on top of background_rps")
+    pool: Literal["hsm", "external"] = Field("hsm", description="the protection pool it loads")
+    project: Union[Text, None] = Field(None, description="the key project whose pool it loads (null: every one)")
 
     @classmethod
     def cross_check(cls, raw, index, context):
@@ -282,7 +285,7 @@ class IamFault(FaultBase):
     effect: ClassVar[Literal["state", "window"]] = "state"
 
     kind: Literal["iam-revoke", "iam-grant"]
-    key: Text
+    key: Text = Field(description="the key id whose IAM binding changes (every service of the project using it)")
 
     @model_validator(mode="before")
     @classmethod
@@ -329,8 +332,9 @@ class DeployFault(FaultBase):
     effect: ClassVar[Literal["state", "window"]] = "state"
 
     kind: Literal["deploy"]
-    service: Text
-    encryption_key: Union[Text, None] = None
+    service: Text = Field(description="the service that gets a new revision")
+    encryption_key: Union[Text, None] = Field(None, description=(
+        "the new revision's key id; null: Google-managed encryption; left out: the current key"))
 
     @property
     def keep_current_key(self) -> bool:

@@ -68,8 +68,8 @@ class BackgroundRps(StrictModel):
     """Other consumers (Cloud SQL, Cloud Storage CMEK...) of each protection pool of every key project,
     requests per second (Poisson); each pool gets only its own."""
 
-    hsm: Number(ge=0) = 0.0
-    external: Number(ge=0) = 0.0
+    hsm: Number(ge=0) = Field(0.0, description="requests per second on the HSM pool")
+    external: Number(ge=0) = Field(0.0, description="requests per second on the external (EKM) pool")
 
     def for_pool(self, level: str) -> float:
         """The rate of one pool level ("hsm" or "external")."""
@@ -95,8 +95,7 @@ class Quota(StrictModel):
     background_rps: Annotated[BackgroundRps, BeforeValidator(_background_rps), WithJsonSchema({"anyOf": [
         {"type": "number", "minimum": 0, "description": "requests per second on the HSM pool"},
         {"type": "object", "additionalProperties": False,
-         "properties": {"hsm": {"type": "number", "minimum": 0}, "external": {"type": "number", "minimum": 0}}}],
-        "description": "other consumers of each pool, requests per second; a plain number means the HSM pool"},
+         "properties": {"hsm": {"type": "number", "minimum": 0}, "external": {"type": "number", "minimum": 0}}}]},
     )] = BackgroundRps()
 
 
@@ -118,9 +117,9 @@ def check_max_not_below_initial(model, initial: str, maximum: str):
 class Retry(StrictModel):
     """How the platform retries a retryable key error during an instance start (exponential backoff)."""
 
-    initial_backoff: Seconds(gt=0) = 1.0
-    multiplier: Number(ge=1) = 2.0
-    max_backoff: Seconds(gt=0) = 32.0
+    initial_backoff: Seconds(gt=0) = Field(1.0, description="wait before the first retry")
+    multiplier: Number(ge=1) = Field(2.0, description="each wait is the previous one times this")
+    max_backoff: Seconds(gt=0) = Field(32.0, description="the longest wait between two retries")
     jitter: Number(ge=0, lt=1) = 0.2
 
     @model_validator(mode="after")
@@ -149,7 +148,8 @@ class Key(StrictModel):
     """A Cloud KMS key (its primary version is what the simulator tracks)."""
 
     id: Text
-    name: Annotated[str, AfterValidator(_key_name)]
+    name: Annotated[str, AfterValidator(_key_name)] = Field(
+        description="resource name projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY")
     protection: Literal["software", "hsm", "external", "external-vpc"] = "hsm"
     destroy_scheduled_duration: Seconds(ge=86_400, le=120 * 86_400) = 30 * 86_400.0
 
@@ -169,10 +169,11 @@ class Key(StrictModel):
 class Startup(StrictModel):
     """Cold-start phases, in order; the KMS work comes between image_fetch and container_start."""
 
-    schedule: DistType = LogNormal.from_median_p99(0.3, 1.5)
-    image_fetch: DistType = LogNormal.from_median_p99(0.8, 4.0)
-    container_start: DistType = Constant(0.2)
-    app_init: DistType = LogNormal.from_median_p99(1.0, 5.0)
+    schedule: DistType = Field(LogNormal.from_median_p99(0.3, 1.5), description="placing the instance")
+    image_fetch: DistType = Field(LogNormal.from_median_p99(0.8, 4.0), description="pulling the container image")
+    container_start: DistType = Field(Constant(0.2), description="starting the container (after the decrypts)")
+    app_init: DistType = Field(LogNormal.from_median_p99(1.0, 5.0),
+                               description="the application's initialisation until it listens (ready)")
 
     @property
     def mean(self) -> float:
@@ -191,8 +192,8 @@ class FailedStartBackoff(StrictModel):
     """After k failed starts in a row, no new start before min(max, initial x 2^(k-1)) after the last
     failure (assumption: Kubernetes' back-off, 10 s doubling to 5 min); a successful start resets it."""
 
-    initial: Seconds(gt=0) = 10.0
-    max: Seconds(gt=0) = 300.0
+    initial: Seconds(gt=0) = Field(10.0, description="no new start before this after the first failed start")
+    max: Seconds(gt=0) = Field(300.0, description="the longest wait, however many starts failed in a row")
 
     @model_validator(mode="after")
     def _max_not_below_initial(self):
@@ -204,20 +205,24 @@ class Autoscaling(StrictModel):
 
     policy: Literal["cloud-run", "knative", "per-request"] = "cloud-run"
     target_concurrency_utilization: Number(gt=0, le=1) = 0.6
-    target_cpu_utilization: Number(gt=0, le=1) = 0.6
+    target_cpu_utilization: Number(gt=0, le=1) = Field(
+        0.6, description="cloud-run: target CPU use of an instance, as a fraction of its cpu")
     window: Seconds(gt=0) = 60.0
     interval: Seconds(gt=0) = 2.0
     on_demand: bool = True
-    target_utilization: Number(gt=0, le=1) = 0.7
-    panic_window_percentage: Number(gt=0, le=100) = 10.0
-    panic_threshold: Number(ge=1) = 2.0
-    max_scale_up_rate: Number(gt=1) = 1000.0
-    max_scale_down_rate: Number(gt=1) = 2.0
-    scale_to_zero_grace: Seconds(ge=0) = 30.0
+    target_utilization: Number(gt=0, le=1) = Field(0.7, description="per-instance target = concurrency x this")
+    panic_window_percentage: Number(gt=0, le=100) = Field(
+        10.0, description="the panic window, as a percentage of `window`")
+    panic_threshold: Number(ge=1) = Field(
+        2.0, description="panic (scale up only) when the panic window's demand reaches this many times the ready "
+                         "instances' target")
+    max_scale_up_rate: Number(gt=1) = Field(1000.0, description="at most this many times the ready instances")
+    max_scale_down_rate: Number(gt=1) = Field(2.0, description="at least the ready instances divided by this")
+    scale_to_zero_grace: Seconds(ge=0) = Field(30.0, description="the last instance stops only after this long "
+                                                                 "without demand")
     failed_start_backoff: FailedStartBackoff = FailedStartBackoff()
-    # Older key, kept: > 0 means {initial: interval, max: this} and then wins over failed_start_backoff;
-    # 0 (default) = not used.
-    max_failed_start_backoff: Seconds(ge=0) = 0.0
+    max_failed_start_backoff: Seconds(ge=0) = Field(0.0, description=(
+        "older key, kept: > 0 means failed_start_backoff {initial: interval, max: this} and then wins; 0: unused"))
 
     @property
     def start_backoff(self) -> tuple[float, float]:
@@ -230,8 +235,9 @@ class Autoscaling(StrictModel):
 class DailyPattern(StrictModel):
     """rate x (1 + amplitude*cos(2*pi*(t - peak_at)/24h))."""
 
-    amplitude: Number(ge=0, le=1)
-    peak_at: Seconds(ge=0, lt=86_400)
+    amplitude: Number(ge=0, le=1) = Field(description="0..1: the rate swings between (1 - amplitude) and "
+                                                         "(1 + amplitude) times itself")
+    peak_at: Seconds(ge=0, lt=86_400) = Field(description="time of day of the peak, from the start of the run")
 
 
 class Traffic(StrictModel):
@@ -278,15 +284,15 @@ def _service_name(value: str) -> str:
 class Service(StrictModel):
     """A Cloud Run service: its revision template, autoscaling and the traffic it receives."""
 
-    name: Annotated[str, AfterValidator(_service_name)]
+    name: Annotated[str, AfterValidator(_service_name)] = Field(description="the Cloud Run service name")
     encryption_key: Union[Text, None] = None
     revocation_action: Literal["prevent-new", "shut-down"] = "prevent-new"
     shutdown_after: Seconds(ge=0) = 3600.0
     concurrency: Integer(ge=1, le=1000) = 80
     cpu: Number(gt=0, le=8) = 1.0
-    memory: Memory = 512.0
-    min_instances: Integer(ge=0) = 0
-    max_instances: Integer(ge=1) = 100
+    memory: Memory = Field(512.0, description="memory per instance (the model does not limit requests by it)")
+    min_instances: Integer(ge=0) = Field(0, description="instances kept running even without traffic")
+    max_instances: Integer(ge=1) = Field(100, description="at most this many instances run (starting or ready)")
     idle_retention: Seconds(ge=0) = 900.0
     routing: Literal["least-loaded", "newest-first", "random"] = "least-loaded"
     pending_timeout: Annotated[Union[Literal["auto"], float], BeforeValidator(_pending_timeout_check),
@@ -294,8 +300,12 @@ class Service(StrictModel):
     request_timeout: Seconds(gt=0, le=3600) = 300.0
     service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
     cpu_per_request: Number(ge=0) = 0.25
-    cpu_model: Literal["shared", "unlimited"] = "shared"
-    billing: Literal["request", "instance"] = "request"   # Cloud Run's billing setting (cost only)
+    cpu_model: Literal["shared", "unlimited"] = Field("shared", description=(
+        "shared: the requests of an instance share its cpu (a request slows down when concurrency x "
+        "cpu_per_request exceeds it); unlimited: every request runs at full speed"))
+    billing: Literal["request", "instance"] = Field("request", description=(
+        "Cloud Run's billing setting, for the cost section only: request (CPU billed while starting and "
+        "while serving requests; the default) or instance (billed for the instance's whole life)"))
     startup: Startup = Startup()
     startup_cpu_boost: bool = False
     startup_cpu_boost_factor: Number(gt=0, le=1) = 0.5
@@ -342,14 +352,15 @@ class Scenario(StrictModel):
     """Everything one run needs. `source_path` is the file it came from; `base_dir` resolves relative files."""
 
     name: Annotated[str, AfterValidator(_scenario_name)]
-    description: str = ""
+    description: str = Field("", description="free text: what the scenario shows and what to look at")
     duration: Seconds(gt=0) = 3600.0
     warmup: Seconds(ge=0) = 0.0
     seed: Integer(ge=0) = 1
     replications: Integer(ge=1) = 1
     timeseries_interval: Seconds(gt=0) = 10.0
     start_time: Annotated[str, BeforeValidator(_rfc3339), WithJsonSchema(
-        {"type": "string", "format": "date-time"})] = "2026-01-01T00:00:00Z"
+        {"type": "string", "format": "date-time"})] = Field("2026-01-01T00:00:00Z", description=(
+            "RFC 3339 wall-clock time of t = 0, for the timestamps of the logs (kms_audit.jsonl, run_errors.jsonl)"))
     project: Project = Project()
     kms: Kms = Kms()
     keys: tuple[Key, ...] = ()

@@ -83,8 +83,9 @@ def Integer(*, gt=None, ge=None, lt=None, le=None):
 DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "description": "seconds"},
-        {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$",
-         "description": "a duration such as 150ms, 30s, 15m, 2h, 1d"},
+        {"type": "string", "pattern": r"^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*(us|µs|ms|s|m|min|h|d)?\s*$"
+                                      r"|^\s*((\d+(\.\d*)?|\.\d+)\s*(us|µs|ms|min|s|m|h|d)\s*){2,}$",
+         "description": "a duration such as 150ms, 30s, 15m, 2h, 1d, or a compound such as 1h30m"},
     ]
 }
 
@@ -243,16 +244,22 @@ def trace_check(value, info: ValidationInfo):
     return TraceFile(str(path), read_trace(path, options), options)
 
 
-_TRACE_SCHEMA = {"anyOf": [
+TRACE_SCHEMA = {"anyOf": [
     {"type": "string", "description": "a CSV file with the columns time and rps"},
     {"type": "object", "additionalProperties": False, "required": ["file"], "properties": {
-        "file": {"type": "string"},
-        "format": {"enum": list(FORMATS), "default": "csv"},
-        "scale": {"type": "number", "exclusiveMinimum": 0, "default": 1},
+        "file": {"type": "string", "description": "the trace file, relative to the scenario's folder"},
+        "format": {"enum": list(FORMATS), "default": "csv", "description": (
+            "csv: columns time and rps, a step each row; azure: the Azure Functions 2019 trace (one row per "
+            "function, a count per minute); monitoring: a Cloud Monitoring export of "
+            "run.googleapis.com/request_count (a timestamp and a value column)")},
+        "scale": {"type": "number", "exclusiveMinimum": 0, "default": 1, "description": "multiplies the rate"},
         "function": {"type": "string", "description": "azure: a HashFunction value or a unique prefix"},
-        "top": {"type": "integer", "minimum": 1, "description": "azure: the N busiest functions, summed"},
-        "start_minute": {"type": "integer", "minimum": 0, "maximum": 1439, "default": 0},
-        "minutes": {"type": "integer", "minimum": 1, "maximum": 1440}}},
+        "top": {"type": "integer", "minimum": 1,
+                "description": "azure: the N busiest functions, summed (top: 1 without function or top)"},
+        "start_minute": {"type": "integer", "minimum": 0, "maximum": 1439, "default": 0,
+                         "description": "azure: the first minute of the day replayed"},
+        "minutes": {"type": "integer", "minimum": 1, "maximum": 1440,
+                    "description": "azure: how many minutes are replayed (default: to the end of the day)"}}},
     {"type": "null"}]}
 
 # A trace file: its resolved path as a str, the points alongside (no second read); the path, or the mapping
@@ -260,7 +267,7 @@ _TRACE_SCHEMA = {"anyOf": [
 TraceType = Annotated[
     Union[TraceFile, None], BeforeValidator(trace_check),
     PlainSerializer(lambda t: None if t is None else t.spec(), return_type=Union[str, dict, None]),
-    WithJsonSchema(_TRACE_SCHEMA)]
+    WithJsonSchema(TRACE_SCHEMA)]
 
 
 RATE_SCHEMA = {"anyOf": [
