@@ -309,9 +309,10 @@ class Service(StrictModel):
     startup: Startup = Startup()
     startup_cpu_boost: bool = False
     startup_cpu_boost_factor: Number(gt=0, le=1) = 0.5
-    # true: the instances the autoscaler wants at the initial rate are ready at t = 0 (no cold-start burst
-    # that is an artefact of starting the simulation empty); false: min_instances start cold at t = 0.
-    warm_start: bool = False
+    warm_start: bool = Field(False, description=(
+        "true: the instances the autoscaler wants at the initial rate are ready at t = 0 with their idle "
+        "timers running (no cold-start burst at the start of a steady run); false: only min_instances, "
+        "started cold at t = 0"))
     key_operations: KeyOperations = KeyOperations()
     autoscaling: Autoscaling = Autoscaling()
     traffic: Traffic = Traffic()

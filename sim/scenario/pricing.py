@@ -7,6 +7,8 @@ them; a negative price is refused.
 """
 from __future__ import annotations
 
+from pydantic import Field
+
 from sim.scenario.types import Number, StrictModel
 
 Price = Number(ge=0)
@@ -14,26 +16,28 @@ Price = Number(ge=0)
 
 class RequestBased(StrictModel):
     """Cloud Run with request-based billing (the default): instance time while starting or serving."""
-    vcpu_second: Price = 0.000024
-    gib_second: Price = 0.0000025
-    per_million_requests: Price = 0.40
+    vcpu_second: Price = Field(0.000024, description="USD per vCPU-second of billable instance time")
+    gib_second: Price = Field(0.0000025, description="USD per GiB-second of billable instance memory")
+    per_million_requests: Price = Field(0.40, description="USD per million requests")
 
 
 class InstanceBased(StrictModel):
     """Cloud Run with instance-based billing: the whole lifetime of each instance, no per-request fee."""
-    vcpu_second: Price = 0.000018
-    gib_second: Price = 0.000002
-    per_million_requests: Price = 0.0
+    vcpu_second: Price = Field(0.000018, description="USD per vCPU-second of billable instance time")
+    gib_second: Price = Field(0.000002, description="USD per GiB-second of billable instance memory")
+    per_million_requests: Price = Field(0.0, description="USD per million requests")
 
 
 class KmsOperationPrices(StrictModel):
     """Cloud KMS cryptographic operations, USD per 10,000, by the key's protection level (AES-256 keys)."""
-    software: Price = 0.03
-    hsm: Price = 0.03
-    external: Price = 0.03
+    software: Price = Field(0.03, description="USD per 10,000 operations on a software key")
+    hsm: Price = Field(0.03, description="USD per 10,000 operations on an HSM key")
+    external: Price = Field(0.03, description="USD per 10,000 operations on an external (EKM) key")
 
 
 class Pricing(StrictModel):
+    """List prices in USD for the `cost` section of each service's summary (defaults: published list prices,
+    Tier 1 regions, looked up 2026-12-01; override with your own)."""
     request_based: RequestBased = RequestBased()
     instance_based: InstanceBased = InstanceBased()
     kms_per_10k_operations: KmsOperationPrices = KmsOperationPrices()
