@@ -14,11 +14,10 @@ import pytest
 import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
-from matplotlib.ticker import PercentFormatter
 
 from sim import plots
 from sim.plots.kms import peak_window, window_max
-from sim.plots.timeline import failure_shares
+from sim.plots.timeline import failure_shares, percent
 from sim.results import read_csv, write_results
 from sim.runner import run
 from sim.scenario import scenario_from_dict
@@ -87,7 +86,7 @@ def test_timeline_shows_failures_as_a_share_of_arrivals(folder):
                        / c["arrivals"][with_arrivals])
     assert np.isnan(shares["failed_429"][~with_arrivals]).all()
     ax = _axes(plots.timeline_figure(folder), "% of arrivals")
-    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
+    assert ax.yaxis.get_major_formatter().func is percent and percent(25.0) == "25%" and percent(0.5) == "0.5%"
     fills = [coll for coll in ax.collections if isinstance(coll, PolyCollection)
              and coll.get_label().startswith("429")]
     assert len(fills) == 1 and fills[0].get_label().endswith(f": {c['failed_429'].sum():,.0f}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
 
 from ..summary_schema import failed_requests
 from .folder import Folder, fault_windows
@@ -17,6 +17,11 @@ FAILURES = (("failed_429", "429 (pending timeout)", "tab:red"),
             ("failed_504", "504 (request timeout)", "tab:brown"),
             ("failed_shutdown", "failed at shutdown (key revocation)", "0.25"))
 ROW_HEIGHT = 3.0
+
+
+def percent(value, _pos=None) -> str:
+    """A tick of the failure share (the values are percentages already): 25%, 0.5%."""
+    return f"{value:g}%"
 
 
 def failure_shares(c: dict) -> dict[str, np.ndarray]:
@@ -55,7 +60,7 @@ def timeline_figure(folder) -> Figure:
                 ax.legend(loc="best", fontsize=8)
             say_if_all_zero(ax, empty)
         a_inst.yaxis.set_major_locator(MaxNLocator(integer=True))
-        a_share.yaxis.set_major_formatter(PercentFormatter(100, decimals=None))
+        a_share.yaxis.set_major_formatter(percent)
     return fig
 
 
@@ -102,6 +107,9 @@ def _share_panel(ax, t, c: dict) -> str:
                             where=np.append(~gaps, ~gaps[-1]), color=colour, alpha=0.75, lw=0,
                             label=f"{label}: {c[col].sum():,.0f}")
             bottom = top
+    if len(t) and np.nanmax(bottom, initial=0.0) > 100:
+        ax.text(0.01, 0.97, "over 100%: requests that waited fail in a later bin than the one they arrived in",
+                transform=ax.transAxes, ha="left", va="top", fontsize=8, color="0.3")
     arrived, failed = float(c["arrivals"].sum()), float(failed_requests(c).sum())
     overall = f"{100 * failed / arrived:.2g}%" if arrived and failed else "0%"
     return f"failed requests, % of arrivals ({overall} over the run)"
