@@ -97,13 +97,14 @@ for s in sc.services:
         new_markdown_cell("""\
 ## 1. At the current quota
 
-One run of the scenario as it is. In `kms.png` the stacked areas are the key operations requested each
-second, admitted or not (instance starts, validation checks, background consumers of the same quota); the
-dashed line is the quota, the red crosses are the services' operations refused with `RESOURCE_EXHAUSTED`
-and the orange dots the refused background requests; the per-minute panel, which shows the burst more
-clearly, adds what the quota admitted in all as a line. Each refused Decrypt fails an instance start (`quota_exceeded`, counted in
+One run of the scenario as it is. In `kms.png` the per-minute panel stacks the key operations requested,
+admitted or not (instance starts, validation checks, background consumers of the same quota), and draws what
+the quota admitted in all as a line; the per-second panel draws the busiest second of each window (all
+requests shaded, the services' as a line). The dashed line is the quota, the red crosses are the services'
+operations refused with `RESOURCE_EXHAUSTED` (other gRPC codes get their own markers) and the orange dots
+the refused background requests. Each refused Decrypt fails an instance start (`quota_exceeded`, counted in
 the cold-start chart's title); the autoscaler asks again at its next decision, so in the timeline the ready
-instances lag behind the desired ones while the burst lasts."""),
+instances lag behind the desired ones (dashed) while the burst lasts."""),
         new_code_cell('''\
 current = run(sc, replications=REPLICATIONS, workers=WORKERS, baseline=False)
 folder = write_results(current, OUT / "current", plots=False)
@@ -322,8 +323,8 @@ Every run is paired with its **fault-free twin** (the same run without the fault
 streams), so the capacity loss is the difference the fault makes.
 
 In each section: a line with the figures of the run, then two charts. In the charts, fault windows are
-shaded and numbered (the strip above the panels, the key below the chart). `timeline` shows instances,
-pending requests and failed requests; `cold_start` shows cold-start latency percentiles and what the starts
+shaded and numbered (the strip above the panels, the key below the chart). `timeline` shows the offered
+load, instances, pending requests and failed requests as a share of arrivals; `cold_start` shows cold-start latency percentiles and what the starts
 spend their time on; `kms` shows key operations against the quota; `capacity_loss` shows ready instances
 against the twin and the extra failed requests.
 

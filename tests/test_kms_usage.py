@@ -137,3 +137,32 @@ def test_the_csv_carries_the_columns_and_old_ones_keep_their_place(tmp_path):
     assert len(rows) == len(raw)
     for got, want in zip(rows, raw):
         assert got == {k: (round(v, 9) if isinstance(v, float) else v) for k, v in want.items()}
+
+
+def test_failures_per_grpc_code_are_counted_per_pool_and_second():
+    """failed_precondition and permission_denied (issue 13): the services' operations the key refused, per
+    pool and second, equal the audit log's codes 9 and 7; each code the model answered has its column."""
+    from sim.model.kms import FAILURE_COLUMNS
+    services = [service("h", "h", key_operations={"validation_interval": 5}),
+                service("x", "x", key_operations={"validation_interval": 5})]
+    faults = [{"at": 40, "kind": "key-disable", "key": "h"}, {"at": 80, "kind": "key-enable", "key": "h"},
+              {"at": 120, "kind": "iam-revoke", "key": "h"}, {"at": 160, "kind": "iam-grant", "key": "h"},
+              {"at": 60, "kind": "ekm-outage", "duration": 40, "error": "EXTERNAL_PERMISSION_DENIED", "key": "x"},
+              {"at": 200, "kind": "kms-outage", "duration": 10}]
+    data = scenario(duration=240, keys=[key("h", "hsm"), key("x", "external")], services=services, faults=faults,
+                    kms={"quota": {"hsm_requests_per_minute": 300, "external_requests_per_minute": 300}})
+    _, out = world_run(data)
+    pool_of_key = {"h": POOLS["hsm"], "x": POOLS["external"]}
+    want: Counter = Counter()
+    for t, _svc, _method, name, code, _msg, _reason in out.audit:
+        if code:
+            want[(pool_of_key[name.rsplit("/", 1)[1]], int(t), FAILURE_COLUMNS[code])] += 1
+    got: Counter = Counter()
+    for r in out.kms_usage:
+        for column in FAILURE_COLUMNS.values():
+            if r[column]:
+                got[(r["pool"], r["second"], column)] += r[column]
+    assert got == want
+    codes = {column for (_pool, _sec, column) in want}
+    assert {"failed_precondition", "permission_denied", "unavailable"} <= codes
+    assert set(FAILURE_COLUMNS.values()) <= set(KMS_USAGE_COLUMNS)

@@ -78,7 +78,7 @@ def test_notes_when_there_is_nothing_to_compare_or_no_quota(folders):
     texts = lambda fig: " ".join(t.get_text() for ax in fig.axes for t in ax.texts) + fig.get_suptitle()
     assert "No quota-consuming key" in texts(plots.kms_figure(folders["plain"]))
     assert "software keys" in texts(plots.kms_figure(folders["software"]))
-    assert "No fault-free twin" in texts(plots.capacity_loss_figure(folders["plain"]))
+    assert "no faults: no fault-free twin" in texts(plots.capacity_loss_figure(folders["plain"]))
     assert "--no-baseline" in texts(plots.capacity_loss_figure(folders["software"]))
 
 
@@ -139,8 +139,8 @@ def test_kms_chart_labels_say_requested_admitted_and_refused(tmp_path):
     labels = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert "instance starts (requested)" in labels and "background load (requested)" in labels
     assert "admitted (all reasons)" in labels                        # the per-minute panel
-    assert any(label.startswith("refused to the services (RESOURCE_EXHAUSTED): ") for label in labels)
-    assert any(label.startswith("background refused: ") for label in labels)
+    assert any(label.startswith("RESOURCE_EXHAUSTED (quota): ") for label in labels)
+    assert any(label.startswith("background refused (quota): ") for label in labels)
     assert not any("(admitted)" in label for label in labels)        # background is requested now
     assert "requested operations by reason" in fig.get_suptitle() or any(
         "requested operations by reason" in t.get_text() for t in fig.texts)

@@ -168,15 +168,22 @@ class Kms:
         return KeyOpResult(0, "", False, None, kms_latency + ekm_latency)
 
 
+# kms_usage.csv's column of the services' failed operations per gRPC code (every code `decide` answers
+# other than OK; RESOURCE_EXHAUSTED is also split per reason in the *_rejected columns).
+FAILURE_COLUMNS = {8: "resource_exhausted", 14: "unavailable", 9: "failed_precondition", 7: "permission_denied"}
+
+
 class UsageCounts:
     """Key operations of the services in one quota pool and second, by kms_usage.csv column: requested
-    (admitted or not) per reason, refused by the quota (RESOURCE_EXHAUSTED) per reason, and in all."""
+    (admitted or not) per reason, refused by the quota (RESOURCE_EXHAUSTED) per reason, and failed per
+    gRPC code in all (`FAILURE_COLUMNS`)."""
     __slots__ = ("starts", "validation", "deploy", "starts_rejected", "validation_rejected", "deploy_rejected",
-                 "resource_exhausted", "unavailable")
+                 "resource_exhausted", "unavailable", "failed_precondition", "permission_denied")
 
     def __init__(self):
         self.starts = self.validation = self.deploy = self.resource_exhausted = self.unavailable = 0
         self.starts_rejected = self.validation_rejected = self.deploy_rejected = 0
+        self.failed_precondition = self.permission_denied = 0
 
 
 class KmsStats:
@@ -208,6 +215,10 @@ class KmsStats:
             setattr(counts, rejected, getattr(counts, rejected) + 1)
         elif result.code == 14:             # UNAVAILABLE (kms-outage): answered before the quota, none used
             counts.unavailable += 1
+        elif result.code == 9:              # FAILED_PRECONDITION: key state, EKM error or EKM timeout
+            counts.failed_precondition += 1
+        elif result.code == 7:              # PERMISSION_DENIED: the service agent lost its role on the key
+            counts.permission_denied += 1
         if t < self.warmup:
             return
         self.operations += 1

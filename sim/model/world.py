@@ -23,10 +23,11 @@ from .schedule import BackgroundLoad, QuotaSchedule
 from .service import ServiceModel
 from .summary import run_summary
 
-# kms_usage.csv's count columns: requested per reason, refused per reason, the services' refused in all.
+# kms_usage.csv's count columns: requested per reason, refused per reason, the services' refused in all,
+# the services' other failures per gRPC code.
 USAGE_COUNT_COLUMNS = ("starts", "validation", "deploy", "background", "resource_exhausted",
                        "starts_rejected", "validation_rejected", "deploy_rejected", "background_rejected",
-                       "unavailable")
+                       "unavailable", "failed_precondition", "permission_denied")
 
 PROGRESS_CHUNKS = 20
 
@@ -160,7 +161,9 @@ class World:
         `*_rejected`: those refused by the quota (RESOURCE_EXHAUSTED), so requested - rejected = admitted;
         `resource_exhausted`: the services' refused operations (the sum of the three services' *_rejected);
         `unavailable`: the services' operations a kms-outage answered UNAVAILABLE before the quota check (they
-        use no quota: admitted in the pool = requested - rejected, less `unavailable`, summed over reasons)."""
+        use no quota: admitted in the pool = requested - rejected, less `unavailable`, summed over reasons);
+        `failed_precondition`, `permission_denied`: the services' operations the quota admitted and the key
+        refused (key state, EKM error or timeout; IAM)."""
         rows: dict[tuple[str, int], dict] = {}
 
         def empty(pool: str, sec: int) -> dict:

@@ -7,9 +7,11 @@ show into the folder and returns their paths (`skipped_charts(folder)` says whic
 no kms.png without an HSM or external key, i.e. no quota pool; no capacity_loss.png without a fault-free
 twin, i.e. no faults or --no-baseline):
 
-- `timeline.png`       per service: instances desired/starting/ready, pending requests, 429/504 per bin
+- `timeline.png`       per service: offered load (requests/s arriving, served, failed), instances (desired
+                       dashed on top of ready/starting), pending requests, failures as a % of arrivals by cause
 - `cold_start.png`     per service: cold-start percentiles over time and their split into start phases
-- `kms.png`            per quota pool: key operations per second and per minute by reason, against quota
+- `kms.png`            per quota pool: key operations against quota, per second (the busiest second of each
+                       window, `peak_window_s`) and per minute (stacked by reason), failed ones by gRPC code
 - `capacity_loss.png`  per service: ready instances against the fault-free twin, extra failed requests
 
 Figures are built with `matplotlib.figure.Figure` (Agg canvas), not pyplot, so no global state is touched.
@@ -18,13 +20,12 @@ module per chart, and quota_curve (the chart of a `sim quota` folder).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 from matplotlib.figure import Figure
 
-from .capacity import capacity_loss_figure
+from .capacity import capacity_loss_figure, no_twin_reason
 from .cold_start import PHASES, cold_start_figure
 from .folder import FaultWindow, Folder, fault_windows, read_rows
 from .kms import REASONS, kms_figure
@@ -57,13 +58,9 @@ def skipped_charts(folder) -> dict[str, str]:
         uses_key = any(s.get("encryption_key") for s in scenario.get("services", []))
         out["kms"] = ("the services' keys are software keys: no KMS quota to draw against" if uses_key
                       else "no service uses a CMEK key: no KMS quota to draw against")
-    if not d.baseline:
-        scenario = yaml.safe_load((d.path / "scenario.resolved.yaml").read_text())
-        manifest = d.path / "manifest.json"
-        asked = json.loads(manifest.read_text()).get("baseline") if manifest.exists() else None
-        out["capacity_loss"] = ("no faults: no fault-free twin to compare with" if not scenario.get("faults")
-                                else "run with --no-baseline: no fault-free twin to compare with"
-                                if asked is False else "no fault-free twin in this folder")
+    why = no_twin_reason(d)
+    if why is not None:
+        out["capacity_loss"] = why
     return out
 
 

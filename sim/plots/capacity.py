@@ -1,25 +1,46 @@
-"""capacity_loss.png: per service, ready instances against the fault-free twin, extra failed requests."""
+"""capacity_loss.png: per service, ready instances against the fault-free twin, extra failed requests.
+
+Without a twin (no faults, or --no-baseline) there is nothing to compare: `write_charts` does not write
+the chart (`no_twin_reason` says why) and `capacity_loss_figure` draws only a note saying so.
+"""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import yaml
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..summary_schema import failed_requests
 from .folder import Folder, fault_windows
-from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, steps
+from .layout import TimeAxis, figure, finish_axes, note_figure, say_if_all_zero, shade_faults, steps
+
+
+def no_twin_reason(d: Folder) -> str | None:
+    """Why a results folder has no fault-free twin to compare with (None when it has one)."""
+    if d.baseline:
+        return None
+    scenario = yaml.safe_load((d.path / "scenario.resolved.yaml").read_text())
+    manifest = d.path / "manifest.json"
+    asked = json.loads(manifest.read_text()).get("baseline") if manifest.exists() else None
+    if not scenario.get("faults"):
+        return "no faults: no fault-free twin to compare with"
+    if asked is False:
+        return "run with --no-baseline: no fault-free twin to compare with"
+    return "no fault-free twin in this folder"
+
 
 def capacity_loss_figure(folder) -> Figure:
     d = Folder.read(folder)
-    tx, windows, run = TimeAxis(d.duration), fault_windows(d), d.series()
     title = f"Capacity loss against the fault-free twin — {d.name}"
+    why = no_twin_reason(d)
+    if why is not None:
+        return note_figure(title, f"No capacity-loss chart ({why}).\nCapacity loss is measured against the "
+                                  "same run without its faults; the timeline shows this run alone.")
+    tx, windows, run = TimeAxis(d.duration), fault_windows(d), d.series()
     subtitle = "replication 0 and the same run with no faults (same random streams)"
-    if not d.baseline:
-        why = ("this scenario has no faults, so there is nothing to compare" if d.has("fault_windows.csv")
-               and not windows else "the run was made without it (--no-baseline)" if windows
-               else "this folder has none")
-        subtitle = f"No fault-free twin: {why}. Showing the run alone."
-    twin = d.series("baseline_timeseries.csv") if d.baseline else {}
+    twin = d.series("baseline_timeseries.csv")
     losses = {n: s.get("capacity_loss") or {} for n, s in d.summary["runs"][0]["services"].items()}
     fig, axes = figure(len(run), 2, 3.6, title, subtitle, windows, tx, (0, 1))
     for row, (name, c) in enumerate(run.items()):

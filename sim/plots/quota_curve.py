@@ -16,7 +16,7 @@ def quota_curve_figure(folder) -> Figure:
     q = json.loads((Path(folder) / "quota.json").read_text())
     levels = sorted(q["levels"], key=lambda lv: lv["requests_per_minute"])
     objectives = q["objectives"]
-    fig, axes = figure(1, len(objectives), 4.6, f"KMS quota against the objectives — {q['scenario']}",
+    fig, axes = figure(1, len(objectives), 5.4, f"KMS quota against the objectives — {q['scenario']}",
                        f"{q['protection']} quota, enforced {q['enforcement']}; {q['replications']} paired "
                        f"replications per level; band: one-sided {q['confidence']:.0%} bounds of the mean")
     x = np.array([lv["requests_per_minute"] for lv in levels], float)
@@ -33,9 +33,11 @@ def quota_curve_figure(folder) -> Figure:
             ax.fill_between(x, low, get("high"), color=colour, alpha=0.2)
             ax.plot(x, get("mean"), color=colour, lw=1.5, label=f"{name}: mean")
             met = np.array([r["met"] for r in rows])
-            ax.plot(x[met], get("mean")[met], "o", color=colour, ms=6, label=f"{name}: meets this SLO")
-            ax.plot(x[~met], get("mean")[~met], "o", mfc="white", color=colour, ms=6,
-                    label=f"{name}: fails this SLO")
+            ax.plot(x[met], get("mean")[met], "o", color=colour, ms=6)
+            ax.plot(x[~met], get("mean")[~met], "o", mfc="white", color=colour, ms=6)
+        # One key for the markers of every service: filled meets, hollow fails.
+        ax.plot([], [], "o", color="0.3", ms=6, label="meets this SLO (filled)")
+        ax.plot([], [], "o", mfc="white", color="0.3", ms=6, label="fails this SLO (hollow)")
         ax.axhline(objective["threshold"], color="black", lw=1.2, ls=":", label=f"threshold ({slo})")
         ax.axvline(q["current_requests_per_minute"], color="tab:gray", lw=1.5, ls="--",
                    label=f"current quota {q['current_requests_per_minute']:,.0f}/min")
@@ -60,5 +62,7 @@ def quota_curve_figure(folder) -> Figure:
         ax.set_title(slo + rule, fontsize=11)
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        ax.legend(loc="best", fontsize=8)
+        # Below the axes, never over the data: with many levels no corner inside is free.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=8, ncols=max(2, 4 // len(objectives)),
+                  frameon=False)
     return fig
