@@ -364,8 +364,11 @@ def write(name: str, cells) -> Path:
 
 
 def main() -> None:
+    from outage_study_cells import outage_study_cells   # a sibling file: this script runs from its folder
+
     for name, cells in (("quota_increase_justification.ipynb", quota_notebook()),
-                        ("fault_tour.ipynb", tour_notebook())):
+                        ("fault_tour.ipynb", tour_notebook()),
+                        ("outage_study.ipynb", outage_study_cells(SETUP, parameters_cell))):
         print(write(name, cells))
 
 

@@ -87,8 +87,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "list price (cloud.google.com/kms/pricing, 2026-12-01); HSM RSA 3072+/EC keys cost $0.15"),
     Assumption("services[].billing", "services[].billing", "request", "request", "instance",
                "Cloud Run's default is request-based billing; instance-based is the other setting"),
-    Assumption("request-based billable time", None, "busy spans rounded up to 100 ms, plus starting time",
-               "busy spans unrounded", "busy spans rounded up to 100 ms",
+    Assumption("pricing.billing_rounding", "pricing.billing_rounding", 0.1, 0.0, 0.1,
                "docs: rounded up to the nearest 100 ms; per busy span of an instance is our reading"),
     Assumption("EKM error text in `run_errors.jsonl`", None, "our own wording", "our own wording",
                "our own wording", "text only: no effect on results"),
@@ -118,6 +117,7 @@ WHEN = {
     "failed-starts": "no start can fail (no KMS quota, no key, IAM or EKM fault)",
     "boost": "no service has startup_cpu_boost",
     "idle": "every service uses the knative policy, which does not use idle_retention",
+    "cost": "prices and billing change only the cost figures, and the metric is not one",
     "never": "no effect on results (text only)",
 }
 
@@ -161,6 +161,8 @@ _WHEN = {
     "services[].key_operations.decrypts_per_start": "key", "services[].key_operations.validation_interval": "key",
     "services[].autoscaling.failed_start_backoff": "failed-starts",
     "services[].autoscaling.max_failed_start_backoff": "failed-starts", "services[].idle_retention": "idle",
+    "pricing.request_based": "cost", "pricing.instance_based": "cost", "pricing.kms_per_10k_operations": "cost",
+    "services[].billing": "cost", "pricing.billing_rounding": "cost",
     "start_time": "never", "EKM error text in `run_errors.jsonl`": "never",
 }
 

@@ -46,6 +46,22 @@ def test_cost_of_a_hand_computable_run_is_the_formula():
     assert c["total_usd"] == usd["total"]
 
 
+@pytest.mark.parametrize("rounding, busy", [("0", 0.25), ("100ms", 0.3), ("500ms", 0.5)])
+def test_billing_rounding_rounds_each_busy_span(rounding, busy):
+    data = fixed()
+    data["pricing"] = {"billing_rounding": rounding}
+    s = service_of(data)[0]
+    startup = s["cold_starts"]["latency_s"]["max"]
+    assert s["cost"]["billable_instance_s"] == pytest.approx(startup + 60 * busy)
+
+
+def test_warm_start_instances_are_billed_from_time_zero():
+    data = fixed(billing="instance", warm_start=True, min_instances=0)
+    s = service_of(data)[0]
+    assert s["cold_starts"]["count"] == 0
+    assert s["cost"]["billable_instance_s"] == pytest.approx(60.0)   # ready at 0, never stopped
+
+
 def test_instance_based_billing_counts_the_whole_lifetime():
     c = service_of(fixed(billing="instance"))[0]["cost"]
     assert c["billable_instance_s"] == pytest.approx(60.0)   # started at 0, never stopped

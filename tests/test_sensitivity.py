@@ -64,6 +64,14 @@ def test_every_assumption_has_settings_that_change_a_full_scenario():
         assert low != high, a.parameter
 
 
+def test_prices_are_varied_only_for_a_cost_metric():
+    sc = scenario_from_dict(TINY)
+    priced = {"pricing.request_based", "pricing.instance_based", "pricing.kms_per_10k_operations",
+              "services[].billing", "pricing.billing_rounding"}
+    assert priced <= set(build_arms(sc, "cost.total_usd").pairs)
+    assert not priced & set(build_arms(sc, "requests.failed_fraction").pairs)
+
+
 def test_conditions_follow_the_scenario():
     software = scenario_from_dict(TINY)
     assert holds(software, "key") and not holds(software, "quota") and not holds(software, "external")

@@ -19,10 +19,11 @@ ROUNDING_S = 0.1
 
 
 class BillingClock:
-    __slots__ = ("warmup", "startup_s", "busy_s", "lifetime_s")
+    __slots__ = ("warmup", "rounding", "startup_s", "busy_s", "lifetime_s")
 
-    def __init__(self, warmup: float):
+    def __init__(self, warmup: float, rounding: float = ROUNDING_S):
         self.warmup = warmup
+        self.rounding = rounding     # pricing.billing_rounding
         self.startup_s = 0.0        # request-based: starting time of instances that became ready
         self.busy_s = 0.0           # request-based: time with >= 1 request in flight, rounded
         self.lifetime_s = 0.0       # instance-based: start request to stop
@@ -39,8 +40,8 @@ class BillingClock:
         if now <= begin:
             return
         span = now - begin
-        if rounded:
-            span = math.ceil(span / ROUNDING_S - 1e-9) * ROUNDING_S
+        if rounded and self.rounding > 0:
+            span = math.ceil(span / self.rounding - 1e-9) * self.rounding
         self.busy_s += span
         inst.billed_until = begin + span
 

@@ -58,7 +58,8 @@ class ServiceModel:
                        (st.schedule, st.image_fetch, st.container_start, st.app_init)]
         arrivals = arrival_times(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
 
-        self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup)
+        self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
+                                              sc.pricing.billing_rounding)
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sim.scenario.types import Number, StrictModel
+from sim.scenario.types import Number, Seconds, StrictModel
 
 Price = Number(ge=0)
 
@@ -41,3 +41,6 @@ class Pricing(StrictModel):
     request_based: RequestBased = RequestBased()
     instance_based: InstanceBased = InstanceBased()
     kms_per_10k_operations: KmsOperationPrices = KmsOperationPrices()
+    billing_rounding: Seconds(ge=0, le=60) = Field(0.1, description=(
+        "request-based billing: each busy span of an instance is rounded up to a multiple of this (Cloud Run "
+        "rounds up to the nearest 100 ms; rounding each span is our reading; 0: unrounded)"))

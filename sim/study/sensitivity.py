@@ -150,7 +150,7 @@ def main(args) -> int:
         overrides = {"duration": args.duration} if args.duration else None
         scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")
-        arms = build_arms(scenario)
+        arms = build_arms(scenario, metric_text)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2

@@ -24,8 +24,9 @@ def _used_keys(scenario) -> list:
     return [k for k in scenario.keys if k.id in ids]
 
 
-def holds(scenario, when: str) -> bool:
-    """Whether an assumption of condition `when` (a key of assumptions.WHEN) can change this scenario's results."""
+def holds(scenario, when: str, metric: str = "cost") -> bool:
+    """Whether an assumption of condition `when` (a key of assumptions.WHEN) can change this scenario's `metric`
+    (a summary path; only "cost" assumptions look at it: prices move nothing but the cost figures)."""
     kinds = {f.kind for f in scenario.faults}
     keys = _used_keys(scenario)
     quota = any(k.protection != "software" for k in keys)
@@ -41,6 +42,7 @@ def holds(scenario, when: str) -> bool:
         "failed-starts": quota or bool(kinds & REVOKING_FAULTS),
         "boost": any(s.startup_cpu_boost for s in scenario.services),
         "idle": any(s.autoscaling.policy != "knative" for s in scenario.services),
+        "cost": metric.split(".")[0] == "cost",
         "never": False,
     }
     return tests[when]
@@ -69,7 +71,7 @@ class Arms:
     skipped: list[dict] = field(default_factory=list)       # {"assumption", "reason"}
 
 
-def build_arms(scenario) -> Arms:
+def build_arms(scenario, metric: str = "cost") -> Arms:
     """Every applicable assumption's low and high arm, checked (re-validated) before anything runs."""
     arms = Arms([scenario])
     seen = {_fingerprint(scenario): 0}
@@ -83,7 +85,7 @@ def build_arms(scenario) -> Arms:
 
     for a in ASSUMPTIONS:
         s = SETTINGS[a.parameter]
-        if not holds(scenario, s.when):
+        if not holds(scenario, s.when, metric):
             arms.skipped.append({"assumption": a.parameter, "reason": WHEN[s.when]})
             continue
         try:
