@@ -139,6 +139,7 @@ def _solve_parser(commands) -> None:
     add_scheduler_argument(solve)
     solve.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-solve)")
     solve.add_argument("--duration", metavar="D", help=DURATION_HELP)
+    solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
     estimate.add_arguments(solve)
 
 

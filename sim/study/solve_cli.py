@@ -27,10 +27,11 @@ def main(args) -> int:
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
     from .solve import SolveError, Solver, Unmet
-    say = lambda text: print(text, file=sys.stderr, flush=True)
+    quiet = getattr(args, "quiet", False)
+    say = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr, flush=True))
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
-        scenario = load_with_warnings(args.file, {"duration": args.duration} if args.duration else {})
+        scenario = load_with_warnings(args.file, {"duration": args.duration} if args.duration else {}, quiet=quiet)
         solver = Solver(scenario, args.param, slos, service=args.service, low=args.low, high=args.high,
                         confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), scheduler=scheduler_address(args.scheduler), progress=say)
@@ -42,7 +43,7 @@ def main(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     refusal = check_work([scenario] * solver.expected_levels(), solver.replications, args,
-                         workers=solver.workers, baseline=solver.baseline)
+                         workers=solver.workers, baseline=solver.baseline, quiet=quiet)
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
@@ -57,6 +58,8 @@ def main(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     write_solve(result, out)
+    if quiet:
+        return 0
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:g}: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
