@@ -85,6 +85,15 @@ def test_a_stale_or_broken_store_file_is_rerun(reference, tmp_path, counted):
     assert fingerprint(grid()[0]) != fingerprint(old[0])
 
 
+def test_a_store_written_by_other_code_is_rerun(reference, tmp_path, counted, monkeypatch):
+    from sim.study import store as store_module
+    list(run_units(grid(), store=tmp_path))
+    monkeypatch.setattr(store_module, "code_version", lambda: "another version of the simulator")
+    counted["n"] = 0
+    assert by_key(run_units(grid(), store=tmp_path)) == reference
+    assert counted["n"] == len(reference)             # nothing reused
+
+
 def interrupting(units, after: int):
     """The units, then a Ctrl-C when the engine asks for unit number `after` (counting from 0)."""
     for i, unit in enumerate(units):

@@ -1,8 +1,8 @@
 """The resume store: one JSON file per finished unit, so an interrupted study runs only what is missing.
 
 Each file (`<unit.key>.json`) holds the unit's run summary and a fingerprint of what produced it (the cell's
-resolved scenario, the replication, whether the fault-free twin ran). A file whose fingerprint differs (the
-scenario changed since) is ignored and its unit rerun. JSON writes a float as its shortest repr, which reads
+resolved scenario, the replication, whether the fault-free twin ran, and the simulator's own source code). A
+file whose fingerprint differs (the scenario or the simulator changed since) is ignored and its unit rerun. JSON writes a float as its shortest repr, which reads
 back as the same float, so a summary read from the store is identical to the one computed.
 """
 from __future__ import annotations
@@ -10,15 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 FORMAT = 1                                   # bump when the file layout changes: older files are rerun
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """sha256 of the `sim` package's source files: a store written by other code is not reused."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(unit) -> str:
-    """sha256 of the unit's inputs (sorted-key JSON): equal fingerprints mean the same computation."""
-    text = json.dumps({"scenario": unit.resolved, "replication": unit.replication, "baseline": unit.baseline},
-                      sort_keys=True, separators=(",", ":"))
+    """sha256 of the unit's inputs (sorted-key JSON) and the code: equal fingerprints mean the same computation."""
+    text = json.dumps({"scenario": unit.resolved, "replication": unit.replication, "baseline": unit.baseline,
+                       "code": code_version()}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
