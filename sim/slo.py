@@ -137,3 +137,13 @@ def assess(slos: list[Slo], summary: dict, confidence: float) -> tuple[bool, lis
                          "bound": bound, "values": values, "empty": sum(v is None for v in values),
                          "met": bool(met)})
     return all(r["met"] for r in rows), rows
+
+
+def evidence_line(rows: list[dict], confidence: float, fmt) -> str:
+    """The assess rows of one level as a sentence for a report: each SLO's mean, bound and verdict."""
+    parts = []
+    for r in rows:
+        bound = "upper" if "<" in r["slo"] else "lower"
+        parts.append(f"{r['service']} `{r['slo']}`: mean {fmt(r['mean'])}, one-sided {confidence:.0%} {bound} "
+                     f"bound {fmt(r['bound'])} → {'met' if r['met'] else '**not met**'}")
+    return "; ".join(parts)

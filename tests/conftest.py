@@ -8,8 +8,10 @@ from the summary.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+import signal
 from pathlib import Path
 
 from sim.runner import run
@@ -228,3 +230,18 @@ def _assert_instance_rows(result, out, specs, has_deploy) -> None:
         assert result.summary["runs"][0]["services"][name]["cold_starts"]["count"] == len(cold)
     if sc.warmup == 0:
         assert result.summary["runs"][0]["kms"]["operations"] == len(out.audit)
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """Fail (TimeoutError in the main thread) rather than hang if the block takes longer than `seconds`
+    (the tests that start a Dask cluster bound their time with it)."""
+    def expired(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -6,7 +6,6 @@ Every wait is bounded (an alarm fails the test rather than hanging the suite).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -17,7 +16,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from conftest import ROOT, SCENARIOS_DIR  # noqa: E402
+from conftest import ROOT, SCENARIOS_DIR, deadline  # noqa: E402
 
 from sim.cli import main  # noqa: E402
 from sim.scenario import load_scenario, with_updates  # noqa: E402
@@ -26,20 +25,6 @@ from sim.study.engine import run_units  # noqa: E402
 from sim.study.units import run_unit, units_for  # noqa: E402
 
 STEADY = SCENARIOS_DIR / "steady.yaml"
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail (TimeoutError in the main thread) if the block takes longer than `seconds`."""
-    def expired(signum, frame):
-        raise TimeoutError(f"took more than {seconds} s")
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="module")

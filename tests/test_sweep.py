@@ -4,12 +4,10 @@ Simulations are tiny: scenarios/steady.yaml cut to 3 minutes, 2 replications, 4 
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +19,7 @@ from sim.cli import main
 from sim.scenario import load_scenario
 from sim.study import engine
 from sim.study.sweep_grid import build_grid, parse_settings, split_values
-from tests.conftest import ROOT, SCENARIOS_DIR
+from tests.conftest import ROOT, SCENARIOS_DIR, deadline
 
 # The quota cannot matter (steady has no key): its cells must equal each other, replication by replication.
 GRID = ["--set", "services[api].min_instances=1,6", "--set", "kms.quota.hsm_requests_per_minute=600,6000"]
@@ -176,20 +174,6 @@ def test_files_identical_with_two_workers(steady, reference, tmp_path):
     out = tmp_path / "two-workers"
     assert sweep(steady, out, "--workers", "2") == 0
     same_files(reference, out)
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail (TimeoutError) rather than hang if the block takes longer than `seconds`."""
-    def expired(signum, frame):
-        raise TimeoutError(f"took more than {seconds} s")
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def test_files_identical_on_a_dask_cluster(steady, reference, tmp_path, monkeypatch):

@@ -1,6 +1,8 @@
 """quota_report.md: the text and table an analyst pastes into a quota-increase request (from quota.json)."""
 from __future__ import annotations
 
+from ..slo import evidence_line
+
 LEVEL_NAMES = {"hsm": "HSM", "external": "external (Cloud EKM)"}
 
 
@@ -20,15 +22,6 @@ def _rate(rpm: float, enforcement: str) -> str:
 
 def _level(q: dict, rpm: float) -> dict | None:
     return next((lv for lv in q["levels"] if lv["requests_per_minute"] == rpm), None)
-
-
-def _evidence_line(q: dict, lv: dict) -> str:
-    parts = []
-    for r in lv["metrics"]:
-        bound = "upper" if "<" in r["slo"] else "lower"
-        parts.append(f"{r['service']} `{r['slo']}`: mean {fmt_number(r['mean'])}, one-sided {q['confidence']:.0%} "
-                     f"{bound} bound {fmt_number(r['bound'])} → {'met' if r['met'] else '**not met**'}")
-    return "; ".join(parts)
 
 
 def _demand_section(q: dict) -> list[str]:
@@ -108,7 +101,8 @@ def report_markdown(q: dict) -> str:
             lines.append(f"- **{name} ({_rate(rpm, q['enforcement'])})**: SLOs "
                          f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['resource_exhausted_mean'])} "
                          f"RESOURCE_EXHAUSTED and {fmt_number(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
-                         f"starts failed on quota per run (means). {_evidence_line(q, lv)}.")
+                         f"starts failed on quota per run (means). "
+                         f"{evidence_line(lv['metrics'], q['confidence'], fmt_number)}.")
     if "levels_run" in q:
         lines += ["", f"Runs: {q['levels_run']} levels simulated (the unlimited run included), {q['levels_skipped']} "
                   "short-cut: a quota at or above the largest peak demand per enforcement window of any replication "

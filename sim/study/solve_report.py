@@ -1,6 +1,8 @@
 """solve_report.md: what was asked, the answer, the evidence and every level tried (from solve.json)."""
 from __future__ import annotations
 
+from ..slo import evidence_line
+
 
 def _g(x) -> str:
     if x is None:
@@ -10,15 +12,6 @@ def _g(x) -> str:
 
 def _level(q: dict, value) -> dict | None:
     return next((lv for lv in q["levels"] if lv["value"] == value), None)
-
-
-def _evidence(q: dict, lv: dict) -> str:
-    parts = []
-    for r in lv["metrics"]:
-        bound = "upper" if "<" in r["slo"] else "lower"
-        parts.append(f"{r['service']} `{r['slo']}`: mean {_g(r['mean'])}, one-sided {q['confidence']:.0%} {bound} "
-                     f"bound {_g(r['bound'])} → {'met' if r['met'] else '**not met**'}")
-    return "; ".join(parts)
 
 
 def _table(q: dict) -> list[str]:
@@ -66,7 +59,7 @@ def report_markdown(q: dict) -> str:
         lv = _level(q, value)
         if lv is not None:
             lines.append(f"- **{name} ({_g(value)})**: objectives {'met' if lv['met'] else '**not met**'}. "
-                         f"{_evidence(q, lv)}.")
+                         f"{evidence_line(lv['metrics'], q['confidence'], _g)}.")
     lines += ["", f"Runs: {q['levels_run']} levels simulated, {q['levels_skipped']} short-cut. Every level tried "
               f"(bounds are one-sided {q['confidence']:.0%} bounds of the mean over replications; `<= 0` objectives "
               "must hold in every replication):", ""]
