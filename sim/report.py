@@ -32,9 +32,9 @@ def summary_table(summary: dict) -> str:
     k = agg["kms"]
     lines.append(f"KMS, the services' own calls: {_count(k['operations'])} operations, peak "
                  f"{_count(k['peak_per_second'])}/s and {_count(k['peak_per_minute'])}/min, RESOURCE_EXHAUSTED "
-                 f"{_count(k['resource_exhausted'])}")
+                 f"{_count(k['resource_exhausted'])}" + _other_failures(k))
     lines.extend(pool_line(name, p) for name, p in k["quota_pools"].items())
-    lines.append("cost: USD for the simulated span at the scenario's pricing: (default list prices, free tiers "
+    lines.append("cost: USD for the simulated time at the scenario's prices (by default list prices; free tiers "
                  "ignored)")
     if summary["replications"] > 1:
         lines.append(f"(means over {summary['replications']} replications; summary.json has 95% intervals)")
@@ -50,6 +50,13 @@ def pool_line(name: str, p: dict) -> str:
     return (f"KMS pool {name} (quota {quota}, {p['enforcement']}): peak {_count(p['peak_requested_per_second'])}/s, "
             f"{_count(p['peak_requested_per_minute'])}/min incl. background; {refused_services + refused_bg:,.0f} "
             f"refused (RESOURCE_EXHAUSTED: {refused_services:,.0f} services', {refused_bg:,.0f} background)")
+
+
+def _other_failures(kms: dict) -> str:
+    """The services' failed calls by any other gRPC code (a key disabled, an EKM unreachable...)."""
+    failed = [(code, _num(n)) for code, n in kms["errors_by_code"].items() if code != "RESOURCE_EXHAUSTED"]
+    failed = [(code, n) for code, n in failed if n]
+    return "".join(f", {code} {n:,.0f}" for code, n in failed)
 
 
 def _count(v) -> str:

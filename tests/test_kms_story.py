@@ -61,3 +61,14 @@ def test_the_printed_table_has_a_cost_column(result):
     for name, row in zip(("checkout", "batch-api"), lines[1:3]):
         total = result.summary["runs"][0]["services"][name]["cost"]["total_usd"]
         assert row.split()[0] == name and row.split()[-1] == (f"${total:,.2f}" if total >= 1 else f"${total:.4f}")
+
+
+def test_the_services_failed_calls_are_printed_by_code():
+    """A key disabled mid-run: its FAILED_PRECONDITION answers are printed with their count, from the summary."""
+    sc = load_scenario(Path(__file__).parents[1] / "scenarios" / "key-disabled.yaml", {"duration": "55m"})
+    summary = run(sc, replications=1, baseline=False).summary
+    codes = summary["aggregate"]["kms"]["errors_by_code"]
+    failed = codes["FAILED_PRECONDITION"]["mean"]
+    assert failed > 0
+    line = next(ln for ln in summary_table(summary).splitlines() if ln.startswith("KMS, the services' own calls"))
+    assert f"FAILED_PRECONDITION {failed:,.0f}" in line
