@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -164,6 +165,31 @@ def test_cells_are_paired_and_the_setting_matters(reference):
     assert figures[0:2] == figures[2:4] and figures[4:6] == figures[6:8]     # the quota changes nothing
     assert [r["api.requests.arrived"] for r in rows[0:2]] == [r["api.requests.arrived"] for r in rows[4:6]]
     assert [r["api.instances.mean_ready"] for r in rows[0:2]] != [r["api.instances.mean_ready"] for r in rows[4:6]]
+
+
+def test_the_chart_band_of_a_share_stays_between_0_and_1(reference, tmp_path):
+    """Bands are drawn within what the figure can be (the CSV keeps the computed interval)."""
+    import shutil
+
+    from sim.plots.sweep_curve import sweep_figure
+    folder = tmp_path / "copy"
+    shutil.copytree(reference, folder)
+    study = json.loads((folder / "sweep.json").read_text())
+    assert study["metric"].endswith("fraction")
+    rows = read(folder / "sweep_summary.csv")
+    for row in rows:
+        for column in row:
+            if column.endswith(f"{study['metric']}.low"):
+                row[column] = "-0.5"
+            elif column.endswith(f"{study['metric']}.high"):
+                row[column] = "1.5"
+    with open(folder / "sweep_summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    bands = [c for ax in sweep_figure(folder).axes for c in ax.collections if c.get_paths()]
+    ys = np.concatenate([p.vertices[:, 1] for band in bands for p in band.get_paths()])
+    assert bands and ys.min() >= 0.0 and ys.max() <= 1.0
 
 
 def test_the_chart_exists(reference):

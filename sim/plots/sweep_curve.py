@@ -51,6 +51,8 @@ def sweep_figure(folder) -> Figure:
             label = ", ".join(f"{p}={v}" for p, v in zip(others, key)) or "mean"
             low = get("low") if metric.startswith("capacity_loss.extra") else np.maximum(get("low"), 0.0)
             mean, high, colour = get("mean"), get("high"), f"C{k % 10}"
+            if unit == "fraction":          # a share cannot pass 1 either (the CSVs keep the computed bound)
+                high = np.minimum(high, 1.0)
             if len(x) > 1:
                 ax.fill_between(x, low, high, color=colour, alpha=0.18, lw=0)
             else:                       # one value of the first setting: a band would not show
