@@ -36,7 +36,7 @@ service = None              # the service to study (None: the scenario's first)
 outage = 0                  # the index of the outage fault in the scenario's faults (time order)
 outage_lengths = "10m,20m,30m"
 min_instances = "1,3,5,8"
-slo = None                  # None: failed requests under 1% (papermill reads no "=" in a value)
+slo = None                  # None: failed requests under 1% (written in the next cell)
 replications = 2            # paired replications per cell, level and arm
 workers = 2                 # local processes; the results do not depend on it'''),
         new_code_cell(setup.format(prefix="outage-study") + '''
