@@ -406,14 +406,8 @@ def load1() -> float | None:
 
 
 def machine_info() -> dict:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from sim.estimate import cpu_model
+    cpu = cpu_model("?")
     ram = "?"
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

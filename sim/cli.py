@@ -58,11 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     quota.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
     quota.add_argument("--replications", type=_positive_int, default=5, metavar="N",
                        help="paired replications per level (5)")
-    quota.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-quota)")
-    quota.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
     quota.add_argument("--protection", choices=("hsm", "external"),
                        help="which quota to solve for when the services use both HSM and external keys")
-    estimate.add_arguments(quota)
+    _study_options(quota, "quota", quiet=False)
 
     sens = commands.add_parser("sensitivity", help="how much a metric rests on each of the model's assumptions "
                                                    "(low and high values, paired runs, a tornado chart)")
@@ -71,12 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="a path into a service's run summary (capacity.shortfall_fraction)")
     sens.add_argument("--replications", type=_positive_int, metavar="N",
                       help="paired replications per arm (default: the scenario's, at least 2)")
-    sens.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
-    add_scheduler_argument(sens)
-    sens.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sensitivity)")
-    sens.add_argument("--duration", metavar="D", help=DURATION_HELP)
-    sens.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    estimate.add_arguments(sens)
+    _study_options(sens, "sensitivity")
 
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",
                                 description="Sweep: every combination of the --set values, each cell with its "
@@ -86,20 +79,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="a setting and its values, e.g. services[checkout].min_instances=1,2,4 or "
                             "faults[0].duration=10m,30m; repeat for a grid (the first varies slowest)")
     sweep.add_argument("--replications", type=_positive_int, metavar="N", help="replications per cell (the file's)")
-    sweep.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
-    add_scheduler_argument(sweep)
-    sweep.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-sweep)")
     sweep.add_argument("--metric", metavar="M", help="the charted figure of each service, a summary path "
                                                      "(capacity.shortfall_fraction)")
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep (<out>.partial)")
     sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
-    sweep.add_argument("--duration", metavar="D", help=DURATION_HELP)
-    sweep.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
-    estimate.add_arguments(sweep)
+    _study_options(sweep, "sweep")
 
-    add_scheduler_argument(quota)
     _solve_parser(commands)
-    quota.add_argument("--duration", metavar="D", help=DURATION_HELP)
 
     from sim import notebook  # light: papermill and nbconvert are imported when the command runs
     notebook.add_arguments(commands.add_parser(
@@ -135,12 +121,18 @@ def _solve_parser(commands) -> None:
     solve.add_argument("--replications", type=_positive_int, default=5, metavar="N",
                        help="paired replications per level (5)")
     solve.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
-    solve.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
-    add_scheduler_argument(solve)
-    solve.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>-solve)")
-    solve.add_argument("--duration", metavar="D", help=DURATION_HELP)
-    solve.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    estimate.add_arguments(solve)
+    _study_options(solve, "solve")
+
+
+def _study_options(parser, suffix: str, quiet: bool = True) -> None:
+    """What every study command takes: where it runs, where it writes, the duration, the work estimate."""
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="parallel worker processes (1)")
+    add_scheduler_argument(parser)
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default: results/<scenario name>-{suffix})")
+    parser.add_argument("--duration", metavar="D", help=DURATION_HELP)
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
+    estimate.add_arguments(parser)
 
 
 def _int_at_least(minimum: int):

@@ -121,18 +121,21 @@ def cache_file() -> Path:
     return Path(root) / "cmek-sim" / "speed.json"
 
 
-def machine_key() -> str:
-    """Python version and machine: a figure measured elsewhere is not reused."""
-    cpu = platform.processor() or ""
+def cpu_model(unknown: str = "") -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), else what platform knows, else `unknown`."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or unknown
+
+
+def machine_key() -> str:
+    """Python version and machine: a figure measured elsewhere is not reused."""
     return (f"{platform.python_implementation()} {platform.python_version()} | {platform.system()} "
-            f"{platform.machine()} | {cpu} x{os.cpu_count()}")
+            f"{platform.machine()} | {cpu_model()} x{os.cpu_count()}")
 
 
 def calibrate() -> float:

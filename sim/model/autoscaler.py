@@ -61,12 +61,12 @@ class CloudRunPolicy(Policy):
         self.cpu_per_instance = svc.cpu * a.target_cpu_utilization
 
     def decide(self, now: float, s: Signals) -> int:
-        by_concurrency = _ceil(s.stable_concurrency / self.per_instance)
-        by_cpu = _ceil(s.cpu / self.cpu_per_instance) if self.cpu_per_instance > 0 else 0
-        return max(by_concurrency, by_cpu)
+        return self.steady_desired(s.stable_concurrency, s.cpu)
 
     def steady_desired(self, concurrency: float, cpu: float) -> int:
-        return max(_ceil(concurrency / self.per_instance), _ceil(cpu / self.cpu_per_instance))
+        by_concurrency = _ceil(concurrency / self.per_instance)
+        by_cpu = _ceil(cpu / self.cpu_per_instance) if self.cpu_per_instance > 0 else 0
+        return max(by_concurrency, by_cpu)
 
 
 class PerRequestPolicy(Policy):
@@ -78,7 +78,7 @@ class PerRequestPolicy(Policy):
         self.concurrency = svc.concurrency
 
     def decide(self, now: float, s: Signals) -> int:
-        return _ceil(s.instant_concurrency / self.concurrency)
+        return self.steady_desired(s.instant_concurrency, s.cpu)
 
     def steady_desired(self, concurrency: float, cpu: float) -> int:
         return _ceil(concurrency / self.concurrency)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..cost import level_of
 from ..scenario.constants import RETRYABLE_EKM_DOMAINS
 from .failures import StartFailure
 from .keys import FAILURE_BY_STATE, KeyState
@@ -169,7 +170,7 @@ class Kms:
 
 
 # kms_usage.csv's column of the services' failed operations per gRPC code (every code `decide` answers
-# other than OK; RESOURCE_EXHAUSTED is also split per reason in the *_rejected columns).
+# other than OK: a new one must get a column; RESOURCE_EXHAUSTED is also split per reason in *_rejected).
 FAILURE_COLUMNS = {8: "resource_exhausted", 14: "unavailable", 9: "failed_precondition", 7: "permission_denied"}
 
 
@@ -198,7 +199,7 @@ class KmsStats:
         self.by_code: dict[str, int] = {}
         self.by_second = SecondCounts()
         self.usage: dict[tuple[str, int], UsageCounts] = {}   # (pool, second) -> counts
-        self.billable: dict[str, dict[str, int]] = {}        # service -> protection level -> successful ops
+        self.billable: dict[str, dict[str, int]] = {}        # service -> price level (cost.py) -> successful ops
 
     def record(self, t, service: str, key, method, reason, result: KeyOpResult, pool: str) -> None:
         if self.keep_audit:
@@ -213,12 +214,9 @@ class KmsStats:
             counts.resource_exhausted += 1
             rejected = category + "_rejected"
             setattr(counts, rejected, getattr(counts, rejected) + 1)
-        elif result.code == 14:             # UNAVAILABLE (kms-outage): answered before the quota, none used
-            counts.unavailable += 1
-        elif result.code == 9:              # FAILED_PRECONDITION: key state, EKM error or EKM timeout
-            counts.failed_precondition += 1
-        elif result.code == 7:              # PERMISSION_DENIED: the service agent lost its role on the key
-            counts.permission_denied += 1
+        elif result.code:                   # UNAVAILABLE (kms-outage, before the quota), FAILED_PRECONDITION
+            column = FAILURE_COLUMNS[result.code]   # (key state, EKM), PERMISSION_DENIED (IAM)
+            setattr(counts, column, getattr(counts, column) + 1)
         if t < self.warmup:
             return
         self.operations += 1
@@ -227,7 +225,8 @@ class KmsStats:
             self.by_code[result.status] = self.by_code.get(result.status, 0) + 1
         else:                               # billed: a successful cryptographic operation (cost.py)
             levels = self.billable.setdefault(service, {})
-            levels[key.protection] = levels.get(key.protection, 0) + 1
+            level = level_of(key.protection)
+            levels[level] = levels.get(level, 0) + 1
         self.by_second.add(sec)
 
     def summary(self, pools: dict) -> dict:

@@ -10,7 +10,7 @@ The recorder (recorder.py) is shared: each room records the events it owns.
 from __future__ import annotations
 
 from .. import rng as rngs
-from ..cost import level_of, service_cost
+from ..cost import service_cost
 from .autoscaler import make_policy
 from .deployer import Deployer
 from .draws import batched_dist
@@ -130,15 +130,12 @@ class ServiceModel:
 
     def finish(self, t_end: float, kms_operations: dict) -> dict:
         """The service's summary sections (summary.py assembles them); kms_operations: its successful key
-        operations by protection level, for its cost."""
+        operations by price level (cost.LEVELS), for its cost."""
         figures = self.requests.end_figures(t_end, self.warmup, self.pool.instances.values())
         self.sample(self.recorder.n_bins - 1)
         rec = self.recorder
         billable_s = rec.billing.close(t_end, self.pool.instances.values())
-        ops: dict[str, int] = {}
-        for protection, n in kms_operations.items():
-            ops[level_of(protection)] = ops.get(level_of(protection), 0) + n
-        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, ops)
+        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations)
         sections = {**rec.sections(t_end), **figures, "deploys": dict(self.deployer.counts),
                     "pending_timeout_s": self.pending_timeout, "cost": cost}
         self.pool.log_running_instances()

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..slo import Slo, assess, check_known, parse_slo
-from ..study.search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable
+from ..study.search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable, snap
 from .demand import demand_breakdown, kms_figures
 from .report import fmt_number as _fmt
 
@@ -44,10 +44,6 @@ def quota_field(level: str) -> str:
 def _unit(scenario) -> int:
     """Quota steps that change anything: per-second enforcement admits floor(rpm/60) each second."""
     return 60 if scenario.kms.quota.enforcement == "per-second" else 1
-
-
-def _snap(rpm: float, unit: int) -> int:
-    return max(unit, int(math.ceil(rpm / unit - 1e-9)) * unit)
 
 
 def tidy_steps(rpm: float, unit: int):
@@ -158,12 +154,12 @@ class Solver:
     def _summary(self, rpm: float) -> dict:
         """The level's runs through the study engine (local processes or a Dask cluster), in replication order."""
         from ..scenario import with_updates
-        from ..study.engine import run_units
-        from ..study.units import study_summary, units_for
-        units = units_for(with_updates(self.scenario, {self.field: rpm}), len(self.levels) + 1,
-                          self.replications, self.baseline)
-        runs = dict((u.replication, s) for u, s in run_units(units, workers=self.workers, scheduler=self.scheduler))
-        return study_summary([runs[r] for r in range(self.replications)])
+        from ..study.engine import run_cells
+        from ..study.units import study_summary
+        [runs] = run_cells([with_updates(self.scenario, {self.field: rpm})], self.replications,
+                           baseline=self.baseline, workers=self.workers, scheduler=self.scheduler,
+                           first_cell=len(self.levels) + 1)
+        return study_summary(runs)
 
     def evaluate(self, rpm: float) -> Level:
         if rpm in self.levels:
@@ -202,8 +198,8 @@ class Solver:
             raise QuotaError(f"the SLOs are not met even with unlimited KMS quota, so no quota meets them: "
                              f"{failing}")
         window = "per_second" if self.unit == 60 else "per_minute"
-        lower = _snap(demand[f"peak_{window}_mean"] * (60 if self.unit == 60 else 1), self.unit)
-        ceiling = _snap(demand[f"peak_{window}_max"] * (60 if self.unit == 60 else 1), self.unit)
+        lower = snap(demand[f"peak_{window}_mean"] * (60 if self.unit == 60 else 1), self.unit, self.unit)
+        ceiling = snap(demand[f"peak_{window}_max"] * (60 if self.unit == 60 else 1), self.unit, self.unit)
         if not self._quota_changes():
             # The exact short-cut: at or above the largest peak per enforcement window of any replication no
             # request is ever refused, so under common random numbers the runs are the unlimited ones.

@@ -15,9 +15,9 @@ from pathlib import Path
 from .execute import Job, backend_for, map_on, stream
 from .progress import Progress
 from .store import Store, fingerprint
-from .units import Unit, run_unit
+from .units import Unit, run_unit, units_for
 
-__all__ = ["run_units", "map_on", "dask_key"]
+__all__ = ["run_units", "run_cells", "map_on", "dask_key"]
 
 
 def dask_key(unit: Unit, fp: str) -> str:
@@ -66,3 +66,14 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
         raise
     finally:
         bar.close()
+
+
+def run_cells(scenarios: list, replications: int, *, baseline: bool, workers: int = 1, scheduler: str | None = None,
+              progress: bool = False, first_cell: int = 0) -> list[list[dict]]:
+    """Each scenario (one cell, numbered from `first_cell`) run `replications` times on paired streams; per
+    cell, its run summaries in replication order (for the studies that keep whole summaries: solve, quota,
+    sensitivity; a sweep reduces each unit as it arrives instead)."""
+    units = [u for i, sc in enumerate(scenarios) for u in units_for(sc, first_cell + i, replications, baseline)]
+    done = {(u.cell, u.replication): summary
+            for u, summary in run_units(units, workers=workers, scheduler=scheduler, progress=progress)}
+    return [[done[first_cell + i, r] for r in range(replications)] for i in range(len(scenarios))]

@@ -132,13 +132,10 @@ def table(data: dict) -> str:
 
 def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool) -> dict[int, list]:
     """Every arm's replications through the study engine; per cell, run summaries in replication order."""
-    from .engine import run_units
-    from .units import units_for
-    units = [u for cell, sc in enumerate(arms.cells) for u in units_for(sc, cell, replications, baseline)]
-    done: dict[tuple[int, int], dict] = {}
-    for unit, summary in run_units(units, workers=workers, scheduler=scheduler, progress=not quiet):
-        done[(unit.cell, unit.replication)] = summary
-    return {cell: [done[(cell, r)] for r in range(replications)] for cell in range(len(arms.cells))}
+    from .engine import run_cells
+    runs = run_cells(arms.cells, replications, baseline=baseline, workers=workers, scheduler=scheduler,
+                     progress=not quiet)
+    return dict(enumerate(runs))
 
 
 def main(args) -> int:

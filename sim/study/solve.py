@@ -160,16 +160,15 @@ class Solver:
     # -- running a level ---------------------------------------------------------------------------------
     def _summary(self, value) -> dict:
         from ..scenario import ScenarioError
-        from .engine import run_units
-        from .units import study_summary, units_for
+        from .engine import run_cells
+        from .units import study_summary
         try:
             scenario = self._apply(value)
         except ScenarioError as exc:
             raise SolveError(f"{self.param}={value:g} is not a valid setting ({exc.problems[0]}); "
                              "bound the search with --low/--high") from None
-        units = units_for(scenario, len(self.levels), self.replications, self.baseline)
-        runs = dict((u.replication, s) for u, s in run_units(units, workers=self.workers, scheduler=self.scheduler))
-        runs = [runs[r] for r in range(self.replications)]
+        [runs] = run_cells([scenario], self.replications, baseline=self.baseline, workers=self.workers,
+                           scheduler=self.scheduler, first_cell=len(self.levels))
         if self.service is not None:
             runs = [{**r, "services": {self.service: r["services"][self.service]}} for r in runs]
         return study_summary(runs)

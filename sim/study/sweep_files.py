@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..scenario import ScenarioError
+from ..slo import metric
 from ..summary_schema import KMS_METRICS, SERVICE_METRICS, failed_requests
 
 DEFAULT_METRIC = "capacity.shortfall_fraction"
@@ -26,7 +27,7 @@ SERVICE_FIGURES = ("requests.arrived", "requests.failed", "requests.failed_fract
                    "instances.mean_ready", "capacity.shortfall_fraction")
 FAULT_FIGURES = ("capacity_loss.ready_instance_s",)
 KMS_FIGURES = ("operations", "resource_exhausted")
-DERIVED = ("requests.failed", "requests.failed_fraction")
+DERIVED = ("requests.failed",)          # figures the sweep derives: not in a run summary
 PARTIAL_SUFFIX = ".partial"
 
 
@@ -34,7 +35,7 @@ PARTIAL_SUFFIX = ".partial"
 def check_metric(metric: str) -> str:
     """The metric, if it is a service figure of the summary schema (or a derived one) or `kms.<figure>`;
     ScenarioError (one line) otherwise."""
-    known = list(SERVICE_METRICS) + [d for d in DERIVED if d not in SERVICE_METRICS]
+    known = list(SERVICE_METRICS) + list(DERIVED)
     if metric in known or metric.removeprefix("kms.") in KMS_METRICS and metric.startswith("kms."):
         return metric
     choices = known + [f"kms.{k}" for k in KMS_METRICS]
@@ -55,16 +56,9 @@ def figure_specs(services: list[str], faults: bool, metric: str) -> list[tuple[s
 
 
 def service_figure(service: dict, path: str):
-    requests = service["requests"]
-    if path == "requests.failed" and "failed" not in requests:
-        return failed_requests(requests)
-    if path == "requests.failed_fraction" and "failed_fraction" not in requests:
-        arrived = requests["arrived"]
-        return failed_requests(requests) / arrived if arrived else 0.0
-    node = service
-    for part in path.split("."):
-        node = node[part]
-    return node
+    if path == "requests.failed":
+        return failed_requests(service["requests"])
+    return metric(service, tuple(path.split(".")))
 
 
 def unit_figures(summary: dict, specs) -> dict:
