@@ -29,7 +29,7 @@ TIMESERIES_COLUMNS = ("time_s", "service", "arrivals", "served", "failed_429", "
                       "failed_shutdown", "instances_parked", "instances_cpu_saturated")
 INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at", "stopped_at", "stop_reason",
                     "start_error", "startup_s", "kms_wait_s", "key_attempts", "schedule_s", "image_fetch_s",
-                    "key_operations_s", "container_start_s", "app_init_s")
+                    "key_operations_s", "container_start_s", "app_init_s", "failed_starts_before")
 # Requested operations per reason (starts, validation, deploy, background: admitted or refused), the
 # services' refused operations in all (resource_exhausted), the quota per second, then what the quota
 # refused per reason (added later, hence after quota_per_second): requested - *_rejected = admitted, and

@@ -21,6 +21,7 @@ STREAMS = (
     "routing",           # the `random` router, per service
     "background_kms",    # other consumers of a KMS quota, per quota pool
     "revision_names",    # the random suffix of revision names, per service
+    "start_backoff",     # jitter of the failed-start back-off of each slot, per service
 )
 
 

@@ -57,7 +57,10 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
                                  "cpu_per_request) exceeds their vCPUs"),
     "deploys.succeeded": ("deploys", "deploys that created a serving revision"),
     "deploys.failed": ("deploys", "deploys that failed (key unusable)"),
-    "pending_timeout_s": ("s", "the pending timeout in force (a setting, resolved from auto)"),
+    "pending_timeout_s": ("s", "the pending timeout in force at the end of the run (a setting, or resolved "
+                               "from auto)"),
+    "pending_timeout_max_s": ("s", "the longest pending timeout in force during the run (auto with the "
+                                   "observed basis follows the starts)"),
     "capacity_loss.ready_instance_s": ("instance·s", "ready instance-seconds below the twin (null: no twin)"),
     "capacity_loss.extra_failed_requests": ("requests", "failed requests minus the twin's (null: no twin)"),
     "capacity_loss.extra_cold_start_p99_s": ("s", "cold-start p99 minus the twin's (null: no twin or no starts)"),

@@ -79,6 +79,12 @@ SAMPLES = {
         (make_scenario(service={"min_instances": 16, "max_instances": 20}),
          "services[0].min_instances", "16 is more than 3x the 5 instance(s) the peak rate needs"),
     ],
+    "shutdown-not-whole-hours": [
+        (make_scenario(service={"revocation_action": "shut-down", "shutdown_after": "30m"}),
+         "services[0].shutdown_after", "30m: Cloud Run accepts only whole hours from 1h"),
+        (make_scenario(service={"revocation_action": "shut-down", "shutdown_after": "90m"}),
+         "services[0].shutdown_after", "accepts only whole hours"),
+    ],
 }
 CASES = [(name, *case) for name, cases in SAMPLES.items() for case in cases]
 
@@ -115,6 +121,10 @@ NEAR_MISSES = {
         service=hsm_service(), kms={"quota": {"hsm_requests_per_minute": 600, "background_rps": 9.99}}),
     "a key fault on a used key": make_scenario(service=hsm_service(),
                                                faults=[{"at": "10s", "kind": "key-disable", "key": "k"}]),
+    "shutdown after whole hours": make_scenario(service={"revocation_action": "shut-down",
+                                                         "shutdown_after": "2h"}),
+    "shutdown_after unused by prevent-new": make_scenario(service={"revocation_action": "prevent-new",
+                                                                   "shutdown_after": "10m"}),
     "a fault before the traffic ends": make_scenario(service={"traffic": {"rate": [[0, 5], [20, 5], [30, 0]]}},
                                                      faults=[{"at": "29s", "kind": "kms-outage", "duration": "5s"}]),
 }

@@ -2,9 +2,8 @@
 
 The CMEK start path (docs/ARCHITECTURE.md): schedule, image fetch, the start decrypts (key access),
 container start, app init. A retryable key error is retried by key access and the instance keeps starting;
-any other error fails the start, and further starts back off: after k failed starts in a row, none before
-min(max, initial x 2^(k-1)) after the last failure (`autoscaling.failed_start_backoff`, Kubernetes' 10 s
-doubling to 5 min), and none before the autoscaler's next decision; a successful start resets it.
+any other error fails the start, and the instance the service still misses backs off on its own
+(start_backoff.py: per slot, as Kubernetes per pod; `autoscaling.failed_start_backoff`).
 
 Scale-in parks surplus instances: out of the routing, they finish their requests; then the scaling policy
 says whether a drained instance stops at once (knative) or stays warm until `idle_retention` ends
@@ -12,15 +11,16 @@ says whether a drained instance stops at once (knative) or stays warm until `idl
 """
 from __future__ import annotations
 
-import math
 
 from .instance import Instance, InstanceState
+from .start_backoff import StartBackoff
 
 STARTING, READY, STOPPED = InstanceState.STARTING, InstanceState.READY, InstanceState.STOPPED
 
 
 class InstancePool:
-    def __init__(self, env, spec, recorder, router, draw_phases, instance_ids, instance_log: list | None):
+    def __init__(self, env, spec, recorder, router, draw_phases, instance_ids, instance_log: list | None,
+                 backoff_rng):
         self.env = env
         self.spec = spec
         self.name = spec.name
@@ -41,9 +41,10 @@ class InstancePool:
         self.n_retiring = 0                          # old-revision instances waiting to be replaced
         self.parked: dict[int, Instance] = {}        # surplus instances out of the routing, in parking order
         self._seq = 0
-        self.start_blocked_until = 0.0
-        self._failed_starts_in_a_row = 0
-        self._decision_after_failure = 0.0           # the autoscaler's first decision after the last failure
+        a = spec.autoscaling
+        initial, cap = a.start_backoff
+        self.on_start_completed = None                # callable(inst): the service's pending timeout
+        self.backoff = StartBackoff(initial, cap, a.failed_start_backoff.jitter, a.interval, backoff_rng)
 
     @property
     def live(self) -> int:
@@ -54,9 +55,6 @@ class InstancePool:
     def serving(self) -> int:
         """Ready instances taking requests (not retiring, not parked)."""
         return self.n_ready - self.n_retiring - len(self.parked)
-
-    def starts_blocked(self, now: float) -> bool:
-        return now < self.start_blocked_until - 1e-9
 
     def update_capacity(self, now: float) -> None:
         self.recorder.capacity(now, self.n_ready, self.scaler.desired)
@@ -72,10 +70,19 @@ class InstancePool:
             self.unpark(1)
             self.requests.dispatch_pending(now)
             return
-        if now >= self.start_blocked_until and self.live < self.spec.max_instances:
-            self.start_instance(now)
+        if self.live < self.spec.max_instances:
+            failures = self.backoff.take(now, fresh=False)
+            if failures is None:                      # the missing instances are backing off
+                return
+            self.start_instance(now, failures)
             self.scaler.at_least(self.live)
             self.update_capacity(now)
+
+    def start_missing(self, now: float, missing: int) -> None:
+        """The autoscaler misses `missing` instances: start those not backing off after a failed start."""
+        self.backoff.keep_at_most(missing)
+        for _ in range(max(0, min(missing - self.backoff.waiting(now), self.spec.max_instances - self.live))):
+            self.start_instance(now, self.backoff.take(now, fresh=True))
 
     def start_warm(self, n: int) -> None:
         """warm_start: n instances ready now (t = 0), with their idle timers running. They started before the
@@ -97,8 +104,9 @@ class InstancePool:
             self._became_idle(inst, now)
         self.update_capacity(now)
 
-    def start_instance(self, now: float) -> Instance:
+    def start_instance(self, now: float, failed_starts_before: int = 0) -> Instance:
         inst = Instance(self._instance_ids(), self.revisions.revision, now)
+        inst.failed_starts_before = failed_starts_before
         self.instances[inst.id] = inst
         self.n_starting += 1
         self.env.process(self._boot(inst))
@@ -142,15 +150,7 @@ class InstancePool:
         self.recorder.start_failed(now, inst, result.failure)
         self.key_access.log_error(now, result, key)
         self.stop_instance(inst, "start_failed")
-        # Back-off: after k failed starts in a row, no new start (decided or on demand) before
-        # min(max, initial x 2^(k-1)) after this failure, and never before the autoscaler's next decision.
-        a = self.spec.autoscaling
-        initial, cap = a.start_backoff
-        self._failed_starts_in_a_row += 1
-        backoff = min(cap, initial * 2.0 ** min(self._failed_starts_in_a_row - 1, 60))
-        next_decision = (math.floor(now / a.interval + 1e-9) + 1) * a.interval
-        self._decision_after_failure = max(self._decision_after_failure, next_decision)
-        self.start_blocked_until = max(self.start_blocked_until, next_decision, now + backoff)
+        self.backoff.failed(now, inst.failed_starts_before)     # the instance still missed backs off
 
     def _become_ready(self, inst: Instance) -> None:
         now = self.env.now
@@ -160,12 +160,11 @@ class InstancePool:
         inst.startup_s = now - inst.requested_at
         self._seq += 1
         inst.seq = self._seq
-        # A successful start resets the back-off: starts resume at the decision after the last failure.
-        self._failed_starts_in_a_row = 0
-        self.start_blocked_until = min(self.start_blocked_until, self._decision_after_failure)
         self.n_starting -= 1
         self.n_ready += 1
         self.recorder.instance_ready(now, inst)
+        if self.on_start_completed is not None:
+            self.on_start_completed(inst)
         if inst.retiring:                            # started before a deploy: replaced at once
             self.stop_instance(inst, "replaced")
             return

@@ -2,7 +2,7 @@
 
 Every `interval` the policy (autoscaler.py) turns the signals into a desired instance count, clamped to
 [min_instances, max_instances]. Missing instances come from parked (warm) ones first, then from new starts
-(none while starts back off after failures); surplus ones are parked, if the policy scales in that way.
+(not those backing off after a failed start: start_backoff.py); surplus ones are parked, if the policy scales in that way.
 
 A warm start (`warm_start: true`) begins the run as if the service had already served its initial rate for
 a whole window: the desired count is the policy's steady answer at that rate, and the windows the policy
@@ -76,14 +76,12 @@ class Scaler:
             self.desired = min(spec.max_instances, max(spec.min_instances, decided))
             available = pool.live - len(pool.parked)     # starting or serving
             if self.desired > available:
-                missing = self.desired - available - pool.unpark(self.desired - available)
-                if pool.starts_blocked(now):
-                    missing = 0                          # backing off after failed starts
-                for _ in range(max(0, min(missing, spec.max_instances - pool.live))):
-                    pool.start_instance(now)
+                pool.start_missing(now, self.desired - available - pool.unpark(self.desired - available))
                 if requests.pending:
                     requests.dispatch_pending(now)
-            elif self.policy.parks_surplus and available > self.desired:
-                pool.park(available - self.desired)
+            else:
+                pool.backoff.keep_at_most(0)             # nothing missing: no slot waits any more
+                if self.policy.parks_surplus and available > self.desired:
+                    pool.park(available - self.desired)
             pool.update_capacity(now)
             yield env.timeout(spec.autoscaling.interval)

@@ -9,6 +9,8 @@ The recorder (recorder.py) is shared: each room records the events it owns.
 """
 from __future__ import annotations
 
+from collections import deque
+
 from .. import rng as rngs
 from ..cost import service_cost
 from .autoscaler import make_policy
@@ -64,12 +66,14 @@ class ServiceModel:
         policy = make_policy(spec)
         self._scenario = sc
         first_key = sc.key(spec.encryption_key) if spec.encryption_key is not None else None
+        self._recent_starts: deque = deque(maxlen=spec.pending_timeout_observed_starts)
         self.pending_timeout = self._pending_timeout_for(first_key)
+        self.pending_timeout_max = self.pending_timeout
 
         self.requests = RequestPath(env, spec, rec, router, draw_service_time, arrivals, self.pending_timeout)
         self.requests.starts_on_demand = spec.autoscaling.on_demand or policy.always_on_demand
         self.pool = InstancePool(env, spec, rec, router, draw_phases, world.next_instance_id,
-                                 world.instance_rows if world.keep_logs else None)
+                                 world.instance_rows if world.keep_logs else None, stream("start_backoff"))
         self.key_access = KeyAccess(env, spec, world.kms, KmsCaller(spec.name, rng_kms, rng_ekm), rng_jitter,
                                     sc.kms.retry, rec, world.log_run_error)
         self.deployer = Deployer(env, spec.name, world.keys.get(spec.encryption_key), rng_names)
@@ -81,18 +85,43 @@ class ServiceModel:
         self.key_access.pool, self.key_access.revisions = self.pool, self.deployer
         self.deployer.pool, self.deployer.key_access = self.pool, self.key_access
         self.deployer.on_new_revision = self._revision_changed
+        if spec.pending_timeout == "auto" and spec.pending_timeout_basis == "observed":
+            self.pool.on_start_completed = self._start_completed
 
+    # -- the pending timeout --------------------------------------------------------------------------
     def _pending_timeout_for(self, key_spec) -> float:
-        """The pending timeout of a revision on `key_spec`: `auto` follows the revision's start path."""
+        """The pending timeout of a revision on `key_spec`: `auto` is max(10 s, 3.5 x the average startup
+        time): the mean of the revision's recent completed starts (basis observed, once one completed),
+        else the analytic mean of its start path."""
         if self.spec.pending_timeout != "auto":
             return float(self.spec.pending_timeout)
-        return max(10.0, 3.5 * mean_startup_s(self.spec, self._scenario, key_spec))
+        if self._recent_starts:
+            average = sum(self._recent_starts) / len(self._recent_starts)
+        else:
+            average = mean_startup_s(self.spec, self._scenario, key_spec)
+        return max(10.0, 3.5 * average)
+
+    def _set_pending_timeout(self, seconds: float) -> None:
+        """Requests already waiting keep their deadline."""
+        if seconds != self.pending_timeout:
+            self.pending_timeout = seconds
+            self.pending_timeout_max = max(self.pending_timeout_max, seconds)
+            self.requests.set_pending_timeout(seconds)
+
+    def _key_spec(self, revision):
+        return revision.key.spec if revision.key is not None else None
 
     def _revision_changed(self, revision) -> None:
-        """A deploy succeeded: the pending timeout follows the new revision's key (requests already
-        waiting keep their deadline)."""
-        self.pending_timeout = self._pending_timeout_for(revision.key.spec if revision.key is not None else None)
-        self.requests.set_pending_timeout(self.pending_timeout)
+        """A deploy succeeded: the pending timeout follows the new revision (its own starts, once observed)."""
+        self._recent_starts.clear()
+        self._set_pending_timeout(self._pending_timeout_for(self._key_spec(revision)))
+
+    def _start_completed(self, inst) -> None:
+        """basis observed: a start of the current revision completed; the average follows it."""
+        revision = self.revision
+        if inst.revision is revision:
+            self._recent_starts.append(inst.startup_s)
+            self._set_pending_timeout(self._pending_timeout_for(self._key_spec(revision)))
 
     @property
     def revision(self):
@@ -137,6 +166,7 @@ class ServiceModel:
         billable_s = rec.billing.close(t_end, self.pool.instances.values())
         cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations)
         sections = {**rec.sections(t_end), **figures, "deploys": dict(self.deployer.counts),
-                    "pending_timeout_s": self.pending_timeout, "cost": cost}
+                    "pending_timeout_s": self.pending_timeout, "pending_timeout_max_s": self.pending_timeout_max,
+                    "cost": cost}
         self.pool.log_running_instances()
         return sections

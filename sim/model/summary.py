@@ -13,7 +13,7 @@ CAPACITY_LOSS_NULL = {"ready_instance_s": None, "extra_failed_requests": None, "
 
 def service_summary(sections: dict, capacity_loss: dict | None) -> dict:
     """sections: the recorder's (requests, latency_s, ...) plus `in_flight_at_end`, `mean_in_system`,
-    `deploys`, `pending_timeout_s` and `cost` (sim/cost.py)."""
+    `deploys`, `pending_timeout_s`, `pending_timeout_max_s` and `cost` (sim/cost.py)."""
     r = sections["requests"]
     requests = {k: r[k] for k in ("arrived", "served", "failed_429", "failed_504", "failed_shutdown")}
     requests["failed_fraction"] = failed_fraction(requests)
@@ -22,7 +22,8 @@ def service_summary(sections: dict, capacity_loss: dict | None) -> dict:
     return {
         "requests": requests,
         **{k: sections[k] for k in ("latency_s", "pending_s", "cold_starts", "instance_starts_failed",
-                                    "instances", "capacity", "cpu", "deploys", "pending_timeout_s")},
+                                    "instances", "capacity", "cpu", "deploys", "pending_timeout_s",
+                                    "pending_timeout_max_s")},
         "capacity_loss": dict(capacity_loss) if capacity_loss is not None else dict(CAPACITY_LOSS_NULL),
         "cost": sections["cost"],
     }

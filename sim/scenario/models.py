@@ -189,11 +189,15 @@ class KeyOperations(StrictModel):
 
 
 class FailedStartBackoff(StrictModel):
-    """After k failed starts in a row, no new start before min(max, initial x 2^(k-1)) after the last
-    failure (assumption: Kubernetes' back-off, 10 s doubling to 5 min); a successful start resets it."""
+    """Per missing instance (slot), as Kubernetes per pod: after its k-th failed start in a row a slot waits
+    min(max, initial x 2^(k-1)) x (1 +/- jitter) (assumption: Kubernetes' back-off, 10 s doubling to 5 min);
+    a successful start resets it."""
 
-    initial: Seconds(gt=0) = Field(10.0, description="no new start before this after the first failed start")
+    initial: Seconds(gt=0) = Field(10.0, description="a slot waits this after its first failed start")
     max: Seconds(gt=0) = Field(300.0, description="the longest wait, however many starts failed in a row")
+    jitter: Number(ge=0, lt=1) = Field(0.1, description=(
+        "each wait is multiplied by a uniform factor in [1 - jitter, 1 + jitter] (assumption, range 0-0.5), "
+        "so that the retries of a wave of failed starts do not land in one quota second"))
 
     @model_validator(mode="after")
     def _max_not_below_initial(self):
@@ -297,6 +301,13 @@ class Service(StrictModel):
     routing: Literal["least-loaded", "newest-first", "random"] = "least-loaded"
     pending_timeout: Annotated[Union[Literal["auto"], float], BeforeValidator(_pending_timeout_check),
                                WithJsonSchema({"anyOf": [{"const": "auto"}, DURATION_SCHEMA]})] = "auto"
+    pending_timeout_basis: Literal["observed", "analytic"] = Field("observed", description=(
+        "the average startup time of pending_timeout: auto: observed (the mean of the current revision's "
+        "last pending_timeout_observed_starts completed starts, the analytic mean until one completes; the "
+        "platform's own rule) or analytic (the mean of the start phases plus the key operations)"))
+    pending_timeout_observed_starts: Integer(ge=1) = Field(10, description=(
+        "pending_timeout_basis observed: how many of the latest completed starts are averaged "
+        "(assumption: the platform does not say over what it averages)"))
     request_timeout: Seconds(gt=0, le=3600) = 300.0
     service_time: DistType = LogNormal.from_mean_cv(0.120, 1.0)
     cpu_per_request: Number(ge=0) = 0.25

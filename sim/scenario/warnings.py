@@ -272,6 +272,19 @@ def min_instances_above_need(ctx: Context) -> Iterable[Finding]:
                 f"time / concurrency {s.concurrency}, rounded up; a heuristic): most will idle")
 
 
+@check("shutdown-not-whole-hours")
+def shutdown_after_outside_whole_hours(ctx: Context) -> Iterable[Finding]:
+    """shutdown_after of a shut-down service that the platform would not accept: Cloud Run's
+    encryptionKeyShutdownDuration is whole hours, at least 1 h (a what-if stays possible)."""
+    for i, s in enumerate(ctx.scenario.services):
+        hours = s.shutdown_after / 3600.0
+        if s.revocation_action == "shut-down" and (hours < 1 or abs(hours - round(hours)) > 1e-9):
+            yield ("services", i, "shutdown_after"), (
+                f"{format_duration(s.shutdown_after)}: Cloud Run accepts only whole hours from 1h "
+                "(encryptionKeyShutdownDuration, --encryption-key-shutdown-hours); simulated as written, as a "
+                "what-if")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The entry points.
 
