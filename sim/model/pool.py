@@ -11,7 +11,6 @@ says whether a drained instance stops at once (knative) or stays warm until `idl
 """
 from __future__ import annotations
 
-
 from .instance import Instance, InstanceState
 from .start_backoff import StartBackoff
 

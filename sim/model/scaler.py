@@ -2,7 +2,8 @@
 
 Every `interval` the policy (autoscaler.py) turns the signals into a desired instance count, clamped to
 [min_instances, max_instances]. Missing instances come from parked (warm) ones first, then from new starts
-(not those backing off after a failed start: start_backoff.py); surplus ones are parked, if the policy scales in that way.
+(less those backing off after a failed start: start_backoff.py); surplus ones are parked, if the policy
+scales in that way.
 
 A warm start (`warm_start: true`) begins the run as if the service had already served its initial rate for
 a whole window: the desired count is the policy's steady answer at that rate, and the windows the policy
