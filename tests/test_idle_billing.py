@@ -3,6 +3,8 @@ idle by min_instances at its idle rate; busy instances count towards the minimum
 it are not billed, and no time is billed at both rates (model/billing.py, sim/cost.py)."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from sim.model.billing import BillingClock
@@ -68,6 +70,19 @@ def test_with_traffic_busy_time_is_active_and_only_the_rest_idle(rounding, busy)
     assert c["billable_instance_s"] == pytest.approx(60 * busy)
     assert c["idle_min_instance_s"] == pytest.approx(60 - 60 * busy)
     assert c["billable_instance_s"] + c["idle_min_instance_s"] == pytest.approx(60.0)   # never both rates
+
+
+def test_idle_fraction_of_one_minimum_instance_is_the_theory():
+    """One instance (min = max = 1) with room for every request (M/G/inf while no request shares its vCPUs):
+    Poisson arrivals at 2/s, 0.5 s each on average, so it is empty a fraction exp(-2 x 0.5) = 0.368 of the
+    time (unrounded billing); that time is billed idle, the rest busy."""
+    data = {"name": "t", "duration": "2h", "seed": 7, "pricing": {"billing_rounding": "0"},
+            "services": [{"name": "web", "concurrency": 1000, "cpu": 8, "memory": "1Gi", "min_instances": 1,
+                          "max_instances": 1, "warm_start": True,
+                          "service_time": {"dist": "exponential", "mean": "500ms"}, "traffic": {"rate": 2}}]}
+    c = cost_of(data)
+    assert c["idle_min_instance_s"] / 7200 == pytest.approx(math.exp(-1.0), abs=0.015)   # seeds 1-3: within 0.006
+    assert c["billable_instance_s"] + c["idle_min_instance_s"] == pytest.approx(7200.0)
 
 
 class Inst:
