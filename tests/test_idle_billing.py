@@ -72,6 +72,19 @@ def test_with_traffic_busy_time_is_active_and_only_the_rest_idle(rounding, busy)
     assert c["billable_instance_s"] + c["idle_min_instance_s"] == pytest.approx(60.0)   # never both rates
 
 
+@pytest.mark.parametrize("rounding", ["0", "100ms", "1s"])
+def test_instances_that_never_exceed_the_minimum_are_billed_their_ready_time_once(rounding):
+    """min = max = 3 warm instances under Poisson traffic: spans overlap, start within other spans' rounding
+    and end after it; whatever the rounding, busy (active rate) + idle (idle rate) = 3 x the run, exactly."""
+    data = {"name": "t", "duration": "5m", "seed": 3, "pricing": {"billing_rounding": rounding},
+            "services": [{"name": "web", "concurrency": 10, "min_instances": 3, "max_instances": 3,
+                          "warm_start": True, "service_time": {"dist": "exponential", "mean": "150ms"},
+                          "traffic": {"rate": 15}}]}
+    c = cost_of(data)
+    assert 0 < c["idle_min_instance_s"] < 900
+    assert c["billable_instance_s"] + c["idle_min_instance_s"] == pytest.approx(3 * 300.0, rel=1e-9)
+
+
 def test_idle_fraction_of_one_minimum_instance_is_the_theory():
     """One instance (min = max = 1) with room for every request (M/G/inf while no request shares its vCPUs):
     Poisson arrivals at 2/s, 0.5 s each on average, so it is empty a fraction exp(-2 x 0.5) = 0.368 of the
@@ -134,6 +147,15 @@ def test_the_rounding_of_a_busy_span_is_not_billed_idle_too():
     billed = clock.close(30.0, [a])
     assert billed["request"] == pytest.approx(1.0)
     assert billed["idle_min"] == pytest.approx(30.0 - 1.0)
+
+    clock = BillingClock(warmup=0.0, rounding=1.0, min_instances=1)
+    a = Inst()
+    clock.instance_ready(a, 0.0)
+    busy(clock, a, 10.0, 10.2)                # billed busy 10-11
+    busy(clock, a, 10.5, 11.5)                # starts within it, ends after: billed on from 11, to 12
+    billed = clock.close(30.0, [a])
+    assert billed["request"] == pytest.approx(2.0)
+    assert billed["idle_min"] == pytest.approx(30.0 - 2.0)
 
 
 def test_idle_time_is_billed_from_the_warmup_only_and_not_past_a_stop():

@@ -33,7 +33,7 @@ class BillingClock:
     def __init__(self, warmup: float, rounding: float = ROUNDING_S, min_instances: int = 0):
         self.warmup = warmup
         self.rounding = rounding     # pricing.billing_rounding
-        self.min_instances = min_instances
+        self.min_instances = min_instances   # 0: no idle minimum instance is billed, nothing to count
         self.startup_s = 0.0        # request-based: starting time of instances that became ready
         self.busy_s = 0.0           # request-based: time with >= 1 request in flight, rounded
         self.lifetime_s = 0.0       # instance-based: start request to stop
@@ -48,11 +48,13 @@ class BillingClock:
 
     # -- idle minimum instances: the counts as a step function ------------------------------------------
     def _accrue(self, now: float) -> None:
-        m = self.min_instances
-        if m:
-            idle = min(self._ready, m) - min(self._busy, m)
-            if idle:
-                self.idle_min_s += idle * self._clipped(self._since, now)
+        """Idle minimum-instance time from the last change to `now` (min() inlined: once per busy span)."""
+        m, ready, busy = self.min_instances, self._ready, self._busy
+        idle = (ready if ready < m else m) - (busy if busy < m else m)
+        if idle:
+            since = self._since if self._since > self.warmup else self.warmup
+            if now > since:
+                self.idle_min_s += idle * (now - since)
         self._since = now
 
     def _advance(self, now: float) -> None:
@@ -77,20 +79,21 @@ class BillingClock:
         """The instance became ready (warm_start: at 0, with no start billed)."""
         if inst.requested_at is not None:
             self.startup_s += self._clipped(inst.requested_at, now)
-        self._advance(now)
-        self._ready += 1
+        if self.min_instances:
+            self._advance(now)
+            self._ready += 1
 
     def busy_started(self, inst, now: float) -> None:
         """The instance took a request while it had none."""
         inst.busy_since = now
-        self._advance(now)                          # ends the rounding spans due by now, this one's too
-        if not inst.billing_busy:                   # else still within its last span's rounding
-            inst.billing_busy = True
-            self._busy += 1
+        if self.min_instances:
+            self._advance(now)                      # ends the rounding spans due by now, this one's too
+            if not inst.billing_busy:               # else still within its last span's rounding
+                inst.billing_busy = True
+                self._busy += 1
 
     def busy_ended(self, inst, now: float, rounded: bool = True) -> None:
         """The instance's last request left at `now` (rounded: False when it was shut down under them)."""
-        self._advance(now)
         begin = max(inst.busy_since, self.warmup, inst.billed_until)
         if now > begin:
             span = now - begin
@@ -98,23 +101,26 @@ class BillingClock:
                 span = math.ceil(span / self.rounding - 1e-9) * self.rounding
             self.busy_s += span
             inst.billed_until = begin + span
-        if inst.billed_until > now:                 # busy until its rounding ends
-            heappush(self._tails, (inst.billed_until, inst.id, inst))
-        else:
-            self._not_busy(inst)
+        if self.min_instances:
+            self._advance(now)
+            if inst.billed_until > now:             # busy until its rounding ends
+                heappush(self._tails, (inst.billed_until, inst.id, inst))
+            else:
+                self._not_busy(inst)
 
     def instance_stopped(self, inst, now: float) -> None:
         """Lifetime of an instance that became ready; rounding never bills past its stop."""
         if inst.ready_at is None:
             return
-        self._advance(now)
         if inst.in_flight > 0:
             self.busy_ended(inst, now, rounded=False)
         if inst.billed_until > now:
             self.busy_s -= inst.billed_until - now
             inst.billed_until = now
-        self._not_busy(inst)
-        self._ready -= 1
+        if self.min_instances:
+            self._advance(now)
+            self._not_busy(inst)
+            self._ready -= 1
         started = inst.ready_at if inst.requested_at is None else inst.requested_at    # warm_start: ready at 0
         self.lifetime_s += self._clipped(started, now)
 
@@ -123,5 +129,6 @@ class BillingClock:
         minimum-instance seconds (request-based billing's idle rate)."""
         for inst in running:
             self.instance_stopped(inst, t_end)
-        self._advance(t_end)
+        if self.min_instances:
+            self._advance(t_end)
         return {"request": self.startup_s + self.busy_s, "instance": self.lifetime_s, "idle_min": self.idle_min_s}
