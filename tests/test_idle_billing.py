@@ -9,7 +9,7 @@ import pytest
 
 from sim.model.billing import BillingClock
 from sim.runner import run
-from sim.scenario import scenario_from_dict
+from sim.scenario import ScenarioError, scenario_from_dict
 
 IDLE_CPU, IDLE_GIB = 0.0000025, 0.0000025      # the defaults: Tier 1 list prices, cloud.google.com/run/pricing
 
@@ -56,6 +56,15 @@ def test_idle_rates_are_prices_of_the_pricing_section():
     data["pricing"] = {"request_based": {"idle_vcpu_second": 1.0, "idle_gib_second": 2.0}}
     c = cost_of(data)
     assert c["usd"]["idle_cpu"] == pytest.approx(36_000) and c["usd"]["idle_memory"] == pytest.approx(36_000)
+
+
+def test_a_negative_idle_rate_is_refused_with_one_line():
+    data = quiet()
+    data["pricing"] = {"request_based": {"idle_vcpu_second": -1e-6}}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 1 and "pricing.request_based.idle_vcpu_second" in lines[0]
 
 
 @pytest.mark.parametrize("rounding, busy", [("0", 0.25), ("100ms", 0.3), ("500ms", 0.5)])
