@@ -82,6 +82,12 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                {"vcpu_second": 0.0000199, "gib_second": 0.0000021, "per_million_requests": 0.40},
                {"vcpu_second": 0.0000336, "gib_second": 0.0000035, "per_million_requests": 0.40},
                "list price, Tier 1 (cloud.google.com/run/pricing, 2026-12-01); committed use discounts to Tier 2"),
+    Assumption("pricing.request_based.idle_*", None,
+               {"idle_vcpu_second": 0.0000025, "idle_gib_second": 0.0000025},
+               {"idle_vcpu_second": 0.0000021, "idle_gib_second": 0.0000021},
+               {"idle_vcpu_second": 0.0000035, "idle_gib_second": 0.0000035},
+               "list price of idle minimum instances, Tier 1 (cloud.google.com/run/pricing, 2026-12-05); "
+               "committed use discounts to Tier 2"),
     Assumption("pricing.instance_based", "pricing.instance_based",
                {"vcpu_second": 0.000018, "gib_second": 0.000002, "per_million_requests": 0.0},
                {"vcpu_second": 0.0000149, "gib_second": 0.0000017, "per_million_requests": 0.0},
@@ -124,6 +130,8 @@ WHEN = {
     "boost": "no service has startup_cpu_boost",
     "idle": "every service uses the knative policy, which does not use idle_retention",
     "cost": "prices and billing change only the cost figures, and the metric is not one",
+    "idle-cost": "idle rates change only the cost of idle minimum instances: the metric is not a cost figure, "
+                 "or no service has min_instances with request-based billing",
     "never": "no effect on results (text only)",
 }
 
@@ -160,6 +168,8 @@ _SPECIAL = {   # the assumptions that are not one plain key, or whose values nee
     "services[].service_time": (_service_time, "always"),
     "quota admission": (lambda v: {"kms.quota.enforcement": "per-minute" if "per-minute" in v else "per-second"},
                         "quota"),
+    "pricing.request_based.idle_*": (lambda v: {f"pricing.request_based.{k}": x for k, x in v.items()},
+                                     "idle-cost"),
 }
 _WHEN = {
     "kms.quota.external_requests_per_minute": "external", "kms.disable_propagation": "key-fault",

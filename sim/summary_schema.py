@@ -68,15 +68,22 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
                                  "request (busy spans rounded up to 100 ms); instance-based, start to stop"),
     "cost.vcpu_seconds": ("vCPU·s", "billable instance time x cpu"),
     "cost.gib_seconds": ("GiB·s", "billable instance time x memory"),
+    "cost.idle_min_instance_s": ("instance·s", "request-based: idle instances kept by min_instances, billed at "
+                                 "the idle rate: min(ready, min_instances) - min(busy, min_instances) over time "
+                                 "(0 under instance-based billing)"),
+    "cost.idle_vcpu_seconds": ("vCPU·s", "idle_min_instance_s x cpu"),
+    "cost.idle_gib_seconds": ("GiB·s", "idle_min_instance_s x memory"),
     "cost.requests": ("requests", "requests billed (every arrival after the warmup)"),
     "cost.kms_operations.software": ("operations", "successful key operations on software keys"),
     "cost.kms_operations.hsm": ("operations", "successful key operations on HSM keys"),
     "cost.kms_operations.external": ("operations", "successful key operations on external keys (EKM, incl. VPC)"),
     "cost.usd.cpu": ("USD", "vcpu_seconds x pricing's vcpu_second of the service's billing"),
     "cost.usd.memory": ("USD", "gib_seconds x pricing's gib_second of the service's billing"),
+    "cost.usd.idle_cpu": ("USD", "idle_vcpu_seconds x pricing.request_based.idle_vcpu_second"),
+    "cost.usd.idle_memory": ("USD", "idle_gib_seconds x pricing.request_based.idle_gib_second"),
     "cost.usd.requests": ("USD", "requests / 1e6 x pricing's per_million_requests of the service's billing"),
     "cost.usd.kms": ("USD", "key operations / 1e4 x pricing.kms_per_10k_operations by protection level"),
-    "cost.usd.total": ("USD", "cpu + memory + requests + kms"),
+    "cost.usd.total": ("USD", "cpu + memory + idle_cpu + idle_memory + requests + kms"),
     "cost.total_usd": ("USD", "the run's cost of the service (= usd.total; free tiers ignored)"),
 }
 

@@ -42,7 +42,12 @@ def test_cost_of_a_hand_computable_run_is_the_formula():
     assert usd["memory"] == pytest.approx(c["gib_seconds"] * 0.0000025)
     assert usd["requests"] == pytest.approx(60 / 1e6 * 0.40)
     assert usd["kms"] == pytest.approx(2 / 1e4 * 0.03)
-    assert usd["total"] == pytest.approx(usd["cpu"] + usd["memory"] + usd["requests"] + usd["kms"])
+    # The one instance is kept by min_instances: idle from ready to the end but for its busy spans.
+    assert c["idle_min_instance_s"] == pytest.approx(60 - startup - 60 * 0.3)
+    assert usd["idle_cpu"] == pytest.approx(2 * c["idle_min_instance_s"] * 0.0000025)
+    assert usd["idle_memory"] == pytest.approx(0.5 * c["idle_min_instance_s"] * 0.0000025)
+    assert usd["total"] == pytest.approx(usd["cpu"] + usd["memory"] + usd["idle_cpu"] + usd["idle_memory"]
+                                         + usd["requests"] + usd["kms"])
     assert c["total_usd"] == usd["total"]
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from conftest import KEY_NAME, make_scenario
+from conftest import KEY_NAME, deep_merge, make_scenario
 from sim.assumptions import ASSUMPTIONS, SETTINGS, WHEN
 from sim.cli import main
 from sim.scenario import scenario_from_dict
@@ -47,7 +47,8 @@ def tiny_runs(tmp_path_factory):
 def test_every_assumption_has_settings_that_change_a_full_scenario():
     """Each assumption's low and high settings name real keys: applied to a scenario where every condition
     holds, they validate and the arm differs from the scenario (unless the value is the scenario's own)."""
-    data = make_scenario(service={"encryption_key": "x", "startup_cpu_boost": True, "revocation_action": "shut-down"},
+    data = make_scenario(service={"encryption_key": "x", "startup_cpu_boost": True, "revocation_action": "shut-down",
+                                  "min_instances": 1},
                          keys=[{"id": "x", "name": KEY_NAME, "protection": "external"}], duration="10m",
                          faults=[{"at": "1m", "kind": "key-disable", "key": "x"},
                                  {"at": "2m", "kind": "ekm-outage", "duration": "1m", "error": "TLS_CERT"}])
@@ -70,6 +71,14 @@ def test_prices_are_varied_only_for_a_cost_metric():
               "services[].billing", "pricing.billing_rounding"}
     assert priced <= set(build_arms(sc, "cost.total_usd").pairs)
     assert not priced & set(build_arms(sc, "requests.failed_fraction").pairs)
+    # Idle rates only where an idle minimum instance is billed: min_instances > 0, request-based billing.
+    idle = "pricing.request_based.idle_*"
+    assert idle not in build_arms(sc, "cost.total_usd").pairs
+    kept = scenario_from_dict(deep_merge(TINY, {"services": [{**TINY["services"][0], "min_instances": 1}]}))
+    assert idle in build_arms(kept, "cost.total_usd").pairs
+    assert idle not in build_arms(kept, "requests.failed_fraction").pairs
+    by_instance = deep_merge(TINY, {"services": [{**TINY["services"][0], "min_instances": 1, "billing": "instance"}]})
+    assert idle not in build_arms(scenario_from_dict(by_instance), "cost.total_usd").pairs
 
 
 def test_conditions_follow_the_scenario():

@@ -100,6 +100,7 @@ class InstancePool:
             self.n_ready += 1
             inst.routable = True
             self.router.add(inst)
+            self.recorder.billing.instance_ready(inst, now)     # idle minimum instances are billed
             self._became_idle(inst, now)
         self.update_capacity(now)
 

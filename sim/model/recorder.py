@@ -18,7 +18,8 @@ LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "inst
 
 
 class ServiceRecorder:
-    def __init__(self, name: str, duration: float, interval: float, warmup: float, billing_rounding: float = 0.1):
+    def __init__(self, name: str, duration: float, interval: float, warmup: float, billing_rounding: float = 0.1,
+                 idle_billed_min: int = 0):
         self.name = name
         self.warmup = warmup
         self.interval = interval
@@ -38,7 +39,8 @@ class ServiceRecorder:
         self.shortfall = TimeWeighted(warmup)
         self.saturated = TimeWeighted(warmup)        # instances whose CPU demand exceeds their vCPUs
         self.ready_steps: list[tuple[float, int]] = [(0.0, 0)]
-        self.billing = BillingClock(warmup, billing_rounding)    # billable instance time (cost)
+        # billable instance time (cost); idle_billed_min: min_instances under request-based billing, else 0
+        self.billing = BillingClock(warmup, billing_rounding, idle_billed_min)
 
     # -- events ------------------------------------------------------------------------------------------
     def instance_ready(self, t: float, inst) -> None:

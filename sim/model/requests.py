@@ -119,8 +119,8 @@ class RequestPath:
         req.start = now
         req.instance = inst
         inst.requests.add(req)
-        if inst.in_flight == 1:                       # busy from now: billing.py reads it at the end
-            inst.busy_since = now
+        if inst.in_flight == 1:                       # busy from now: once per busy span (billing.py)
+            self.recorder.billing.busy_started(inst, now)
         self.in_flight += 1
         self.cpu_in_use += self._cpu_step[inst.in_flight]
         if inst.in_flight == self._sat_from:
@@ -212,7 +212,7 @@ class RequestPath:
         inst.requests.add(req)
         n = len(inst.requests)                        # = inst.in_flight (the router counted it)
         if n == 1:
-            inst.busy_since = now
+            self.recorder.billing.busy_started(inst, now)
         self.in_flight += 1
         self.cpu_in_use += self._cpu_step[n]
         if n == self._sat_from:

@@ -61,7 +61,8 @@ class ServiceModel:
         arrivals = arrival_times(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
 
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
-                                              sc.pricing.billing_rounding)
+                                              sc.pricing.billing_rounding,
+                                              spec.min_instances if spec.billing == "request" else 0)
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc

@@ -1,6 +1,7 @@
 """The `pricing:` section: list prices in USD that a run's `cost` figures are priced with.
 
-Defaults are the published list prices (Cloud Run, Tier 1 regions; Cloud KMS), looked up on 2026-12-01; the
+Defaults are the published list prices (Cloud Run, Tier 1 regions; Cloud KMS), looked up on 2026-12-01 (the
+idle minimum-instance rates on 2026-12-05); the
 README's assumptions table gives each with its source. Free tiers are ignored (they are per billing
 account and month, not per service or run). A planner with negotiated or other-region prices overrides
 them; a negative price is refused.
@@ -15,10 +16,15 @@ Price = Number(ge=0)
 
 
 class RequestBased(StrictModel):
-    """Cloud Run with request-based billing (the default): instance time while starting or serving."""
+    """Cloud Run with request-based billing (the default): instance time while starting or serving, and idle
+    minimum instances at the idle rate."""
     vcpu_second: Price = Field(0.000024, description="USD per vCPU-second of billable instance time")
     gib_second: Price = Field(0.0000025, description="USD per GiB-second of billable instance memory")
     per_million_requests: Price = Field(0.40, description="USD per million requests")
+    idle_vcpu_second: Price = Field(0.0000025, description=(
+        "USD per vCPU-second of an idle minimum instance (the instances up to min_instances that serve no "
+        "request; idle instances above min_instances are not billed)"))
+    idle_gib_second: Price = Field(0.0000025, description="USD per GiB-second of an idle minimum instance")
 
 
 class InstanceBased(StrictModel):

@@ -43,6 +43,8 @@ def holds(scenario, when: str, metric: str = "cost") -> bool:
         "boost": any(s.startup_cpu_boost for s in scenario.services),
         "idle": any(s.autoscaling.policy != "knative" for s in scenario.services),
         "cost": metric.split(".")[0] == "cost",
+        "idle-cost": metric.split(".")[0] == "cost" and any(
+            s.min_instances > 0 and s.billing == "request" for s in scenario.services),
         "never": False,
     }
     return tests[when]
