@@ -82,8 +82,15 @@ def write_file_atomically(path: Path, text: str) -> None:
         raise
 
 
+def begins_with(path: Path, mark: str) -> bool:
+    """Whether the file at `path` begins with `mark` (a page this program wrote and may replace)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read(len(mark)) == mark
+
+
 # -- markdown (the subset the commands write) ------------------------------------------------------------
-def _inline(text: str) -> str:
+def inline(text: str) -> str:
+    """One line of markdown: escaped, with `code` and **bold**."""
     out = esc(text)
     out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
     out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
@@ -101,14 +108,14 @@ def markdown(text: str, skip_title: bool = True) -> str:
 
     def flush():
         if para:
-            out.append(f"<p>{_inline(' '.join(para))}</p>")
+            out.append(f"<p>{inline(' '.join(para))}</p>")
             para.clear()
         if items:
-            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>")
             items.clear()
         if rows:
             body = [r for r in rows[1:] if not all(re.fullmatch(r":?-+:?", c) for c in r)]
-            out.append(table(rows[0], [[Markup(_inline(c)) for c in r] for r in body]))
+            out.append(table(rows[0], [[Markup(inline(c)) for c in r] for r in body]))
             rows.clear()
 
     first_heading = True
@@ -119,7 +126,7 @@ def markdown(text: str, skip_title: bool = True) -> str:
             flush()
             if not (first_heading and skip_title):
                 level = min(len(heading.group(1)) + 1, 4)
-                out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+                out.append(f"<h{level}>{inline(heading.group(2))}</h{level}>")
             first_heading = False
         elif stripped.startswith("|"):
             if para or items:

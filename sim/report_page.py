@@ -140,8 +140,8 @@ def search_sections(folder: ResultsFolder) -> tuple[str, str, list[tuple[str, st
     """A solve or quota folder: its own report (solve_report.md, quota_report.md) as the table."""
     kind = folder.kind
     data = folder.json(f"{kind}.json")
-    report = folder.path / f"{kind}_report.md"
-    body = h.markdown(report.read_text(encoding="utf-8")) if report.is_file() else "<p>No report in the folder.</p>"
+    report = folder.text(f"{kind}_report.md")
+    body = h.markdown(report) if report is not None else "<p>No report in the folder.</p>"
     notes = [str(n) for n in data.get("notes") or []]
     subtitle = (f"{'The smallest setting' if kind == 'solve' else 'The smallest KMS quota'} meeting the objectives "
                 f"for {data.get('scenario')}: {data.get('replications')} paired replications per level")
@@ -186,12 +186,10 @@ def target(folder: ResultsFolder, out: str | None) -> Path:
     """Where the page goes; an existing file is replaced only when it is an earlier report."""
     path = Path(out) if out else folder.path / "report.html"
     if path.is_dir():
-        raise ReportError(f"{out}: is a folder; --out names the page to write, e.g. {Path(out) / 'report.html'}")
-    if path.exists():
-        with open(path, encoding="utf-8", errors="replace") as f:
-            if not f.read(len(REPORT_MARK)) == REPORT_MARK:
-                raise ReportError(f"{path}: exists and is not an earlier report, so it will not be replaced; "
-                                  "choose another --out")
+        raise ReportError(f"{path}: is a folder; --out names the page to write, e.g. {path / 'report.html'}")
+    if path.exists() and not h.begins_with(path, REPORT_MARK):
+        raise ReportError(f"{path}: exists and is not an earlier report, so it will not be replaced; "
+                          "choose another --out")
     return path
 
 

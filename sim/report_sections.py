@@ -4,7 +4,7 @@ a figure as `mean [low, high]`. Each returns HTML (sim/html_page.py); none reads
 from __future__ import annotations
 
 from .assumptions import ASSUMPTIONS
-from .html_page import Markup, esc, table
+from .html_page import Markup, esc, inline, table
 
 
 def number(v, digits: int = 4) -> str:
@@ -104,7 +104,7 @@ def scenario_brief(sc: dict | None, note: str = "") -> str:
 def warnings_section(lines: list[str]) -> str:
     if not lines:
         return "<p>None.</p>"
-    return "\n".join(f'<div class="warn">{esc(line)}</div>' for line in lines)
+    return "\n".join(f'<div class="warn">{inline(line)}</div>' for line in lines)
 
 
 # -- assumptions ---------------------------------------------------------------------------------------------
@@ -130,12 +130,13 @@ def scenario_value(sc: dict | None, path: str | None) -> str:
 
 def assumptions_section(sc: dict | None) -> str:
     """Every assumption of the model (the README's table): its value here, default, plausible range, why."""
-    rows = [[a.parameter, scenario_value(sc, a.path or a.parameter.removesuffix(".*")), describe(a.default), describe(a.low), describe(a.high), a.reason]
-            for a in ASSUMPTIONS]
+    here = [[scenario_value(sc, a.path or a.parameter.removesuffix(".*"))] if sc else [] for a in ASSUMPTIONS]
+    rows = [[a.parameter, *value, describe(a.default), describe(a.low), describe(a.high), a.reason]
+            for a, value in zip(ASSUMPTIONS, here)]
+    header = ["assumption", *(["this scenario"] if sc else []), "default", "low", "high", "why this range"]
     return ("<p>Defaults without a public source, each a scenario parameter; low and high are plausible "
             "values (<code>sim sensitivity</code> runs them). Durations in seconds.</p>"
-            + table(["assumption", "this scenario", "default", "low", "high", "why this range"], rows,
-                    text_columns=6))
+            + table(header, rows, text_columns=len(header)))
 
 
 # -- cost -------------------------------------------------------------------------------------------------

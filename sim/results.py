@@ -231,6 +231,10 @@ class ResultsFolder:
         except (OSError, ValueError) as exc:
             raise ResultsFolderError(f"{self.path / file}: cannot be read ({exc.__class__.__name__})") from None
 
+    def text(self, file: str) -> str | None:
+        """A text file of the folder (a report it holds); None when absent."""
+        return (self.path / file).read_text(encoding="utf-8") if self.has(file) else None
+
     def rows(self, file: str) -> list[dict]:
         """A CSV file's rows, numbers parsed ([] when the folder does not have it)."""
         return read_csv(self.path / file, missing_ok=True)
