@@ -92,6 +92,9 @@ def test_the_pages_are_self_contained(folders, tmp_path):
     assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
     assert str(tmp_path) not in page and "<script" not in page
     assert "fast − slow" in page and "other-seed − slow" in page
+    (out / "stale.txt").write_text("from an earlier compare")
+    _compare(tmp_path, folders["slow"], folders["fast"])          # an earlier compare folder is replaced whole
+    assert not (out / "stale.txt").exists() and (out / "compare.html").exists()
 
 
 def test_a_cell_of_a_sweep_is_a_source(tmp_path):
