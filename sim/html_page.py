@@ -15,7 +15,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:28px}
 h3{font-size:16px;margin-top:20px}.meta{color:#59636e;margin:0 0 12px}
 table{border-collapse:collapse;margin:8px 0 12px;font-size:13px;max-width:100%}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:right;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
+th{background:#f6f8fa;overflow-wrap:normal}td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
 img{max-width:100%;border:1px solid #d0d7de;margin:6px 0}figure{margin:12px 0}figcaption{color:#59636e;font-size:13px}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:6px 10px;margin:6px 0}code{background:#f6f8fa;padding:0 3px}
 .better{color:#1a7f37}.worse{color:#cf222e}
@@ -50,7 +50,10 @@ def table(header, rows, text_columns: int = 1) -> str:
         cls = ' class="text"' if i < text_columns else ""
         if isinstance(v, float):
             v = f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
-        return f"<{tag}{cls}>{v if isinstance(v, Markup) else esc('' if v is None else v)}</{tag}>"
+        text = v if isinstance(v, Markup) else esc("" if v is None else v)
+        if tag == "th":                          # long figure paths break after a dot, never inside a word
+            text = text.replace(".", ".<wbr>")
+        return f"<{tag}{cls}>{text}</{tag}>"
     head = "".join(cell("th", i, h) for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
