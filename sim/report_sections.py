@@ -58,7 +58,7 @@ def traffic_brief(traffic: dict) -> str:
     if traffic.get("trace") is not None:
         trace = traffic["trace"]
         fmt = trace.get("format", "csv") if isinstance(trace, dict) else "csv"
-        return f"a {fmt} trace"
+        return f"a trace ({fmt} format)"
     rate = traffic.get("rate")
     if isinstance(rate, list):
         rates = [p[1] for p in rate if isinstance(p, (list, tuple)) and len(p) == 2]
