@@ -1,4 +1,4 @@
-"""Command line: `python -m sim validate|schema|run|quota|sweep|import-service ...` (argument parsing only; the work is elsewhere).
+"""Command line: `python -m sim validate|schema|run|quota|sweep|compare|report|import-service ...` (argument parsing only; the work is elsewhere).
 
 `validate`, `schema` and `import-service` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
 matplotlib) are imported inside the branches that use them (tests/test_light_commands.py checks this).
@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     _study_options(sweep, "sweep")
 
     _solve_parser(commands)
+    _folder_parsers(commands)
 
     from sim import notebook  # light: papermill and nbconvert are imported when the command runs
     notebook.add_arguments(commands.add_parser(
@@ -122,6 +123,22 @@ def _solve_parser(commands) -> None:
                        help="paired replications per level (5)")
     solve.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
     _study_options(solve, "solve")
+
+
+def _folder_parsers(commands) -> None:
+    """`sim compare` (sim/compare.py) and `sim report` (sim/report_page.py): they read results folders only."""
+    cmp = commands.add_parser("compare", help="results side by side: figures with differences and intervals, "
+                                              "timelines overlaid (compare.md, compare.html, compare.png)",
+                              description="Compares runs' results folders (or cells of a sweep: SWEEP_FOLDER#N), "
+                                          "each against the first; paired intervals where they share seeds.")
+    cmp.add_argument("sources", nargs="+", metavar="FOLDER", help="a run's results folder, or SWEEP_FOLDER#N for "
+                                                                   "cell N of a sweep; two or more")
+    cmp.add_argument("--out", metavar="DIR", help="output folder (default: results/compare-<names>)")
+    report = commands.add_parser("report", help="a self-contained HTML page of a run, sweep, solve or quota folder",
+                                 description="Writes FOLDER/report.html (or --out FILE): the table, every chart "
+                                             "embedded, the scenario in brief, warnings, assumptions, the cost.")
+    report.add_argument("folder", metavar="FOLDER", help="a results folder (run, sweep, solve, quota)")
+    report.add_argument("--out", metavar="FILE", help="the page to write (default: FOLDER/report.html)")
 
 
 def _study_options(parser, suffix: str, quiet: bool = True) -> None:
@@ -204,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
             from sim.study import solve_cli  # imported here, as the runner is in _run
 
             return solve_cli.main(args)
+        if args.command == "compare":
+            from sim import compare  # imported here: matplotlib and SciPy
+
+            return compare.main(args)
+        if args.command == "report":
+            from sim import report_page  # imported here: matplotlib for the assumptions' values
+
+            return report_page.main(args)
         if args.command == "notebook":
             from sim import notebook
 

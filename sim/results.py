@@ -77,7 +77,8 @@ def timeseries_rows(timeseries: dict, interval: float):
 
 
 # A folder holding one of these was written by a run, a quota search or a study, and may be replaced by the next one.
-RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sweep.json", "sensitivity.json")
+RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sweep.json", "sensitivity.json",
+                  "compare.json")
 
 
 class OutputFolderError(Exception):
@@ -120,12 +121,14 @@ def atomic_folder(out_dir: str | Path):
         raise
 
 
-def write_results(result, out_dir: str | Path, plots: bool = True) -> Path:
+def write_results(result, out_dir: str | Path, plots=None) -> Path:
+    """Write the results folder. `plots`: a function that draws into the (still temporary) folder, e.g.
+    `sim.plots.write_charts` (the runner passes it), so the charts move into place with the files; None or
+    False: no charts. This module does not import sim.plots: the charts read results folders through it."""
     with atomic_folder(out_dir) as tmp:
         _write_all(result, tmp)
         if plots:
-            from .plots import write_charts
-            write_charts(tmp)
+            plots(tmp)
     return Path(out_dir).resolve()
 
 
@@ -192,3 +195,66 @@ def read_csv(path: str | Path, missing_ok: bool = False) -> list[dict]:
 def read_jsonl(path: str | Path) -> list[dict]:
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+# -- reading a whole folder (sim compare, sim report) ----------------------------------------------------
+# What kind of folder a marker file says it is, in the order they are looked for.
+FOLDER_KINDS = (("summary.json", "run"), ("sweep.json", "sweep"), ("solve.json", "solve"), ("quota.json", "quota"),
+                ("sensitivity.json", "sensitivity"), ("compare.json", "compare"))
+
+
+class ResultsFolderError(Exception):
+    """A folder that cannot be read as results; one line, ready to print."""
+
+
+class ResultsFolder:
+    """A results folder as `sim compare` and `sim report` read it: its kind (run, sweep, solve, quota,
+    sensitivity, compare), its files by name, and the scenario as resolved when the folder has it."""
+
+    def __init__(self, folder: str | Path):
+        self.path = Path(folder)
+        if not self.path.is_dir():
+            raise ResultsFolderError(f"{folder}: no such folder")
+        self.kind = next((kind for marker, kind in FOLDER_KINDS if (self.path / marker).is_file()), None)
+        if self.kind is None:
+            raise ResultsFolderError(f"{folder}: not a results folder (none of "
+                                     f"{', '.join(m for m, _ in FOLDER_KINDS)})")
+        self.name = self.path.resolve().name
+
+    def has(self, file: str) -> bool:
+        return (self.path / file).is_file()
+
+    def json(self, file: str) -> dict:
+        """A JSON file of the folder; ResultsFolderError (one line) when it is missing or damaged."""
+        try:
+            return json.loads((self.path / file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResultsFolderError(f"{self.path / file}: cannot be read ({exc.__class__.__name__})") from None
+
+    def text(self, file: str) -> str | None:
+        """A text file of the folder (a report it holds); None when absent."""
+        return (self.path / file).read_text(encoding="utf-8") if self.has(file) else None
+
+    def rows(self, file: str) -> list[dict]:
+        """A CSV file's rows, numbers parsed ([] when the folder does not have it)."""
+        return read_csv(self.path / file, missing_ok=True)
+
+    def summary(self) -> dict:
+        return self.json("summary.json")
+
+    def manifest(self) -> dict:
+        return self.json("manifest.json") if self.has("manifest.json") else {}
+
+    def scenario(self, file: str = "scenario.resolved.yaml") -> dict | None:
+        """The resolved scenario (a run's, or a sweep cell's `cells/cell-NNN.yaml`); None when absent."""
+        if not self.has(file):
+            return None
+        try:
+            data = yaml.safe_load((self.path / file).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            raise ResultsFolderError(f"{self.path / file}: cannot be read as YAML") from None
+        return data if isinstance(data, dict) else None
+
+    def charts(self) -> list[Path]:
+        """The folder's PNG charts, by name."""
+        return sorted(self.path.glob("*.png"))

@@ -124,7 +124,8 @@ def run_cli(scenario: Scenario, args) -> int:
                  baseline=not args.no_baseline, progress=progress, scheduler=scheduler_address(args))
     if show and time.perf_counter() - started > 2.0:
         print(file=sys.stderr)
-    write_results(result, out, plots=not args.no_plots)
+    from .plots import write_charts             # the charts read the folder: drawn into it before it moves
+    write_results(result, out, plots=None if args.no_plots else write_charts)
     if show:
         print(summary_table(result.summary))
         if not args.no_plots:

@@ -92,3 +92,32 @@ def test_the_checks_can_fail(tmp_path):
     modules = {"pkg": pkg / "__init__.py", "pkg.a": pkg / "a.py", "pkg.b": pkg / "b.py"}
     assert _imports("pkg.a", pkg / "a.py", modules) == [("pkg.b", ["_hidden"])]
     assert _imports("pkg.b", pkg / "b.py", modules) == [("pkg.a", ["x"])]
+
+
+def test_writing_results_does_not_import_the_charts():
+    """sim.results writes and reads results folders, and the charts read through it: the runner hands the
+    chart drawer to the writer, so sim.results imports nothing of sim.plots (no results <-> plots circle)."""
+    modules = _modules()
+    imported = {t for t, _ in _imports("sim.results", modules["sim.results"], modules)}
+    assert not {t for t in imported if t == "sim.plots" or t.startswith("sim.plots.")}, imported
+
+
+FOLDER_READERS = ("sim.compare", "sim.compare_files", "sim.report_page", "sim.report_sections",
+                  "sim.plots.compare_timeline")
+READING_CALLS = {"open", "read_text", "read_bytes", "load", "loads", "safe_load", "DictReader", "reader", "glob"}
+
+
+def test_compare_and_report_read_results_folders_through_sim_results():
+    """`sim compare` and `sim report` read folders only through sim.results.ResultsFolder (one reader)."""
+    modules = _modules()
+    found = []
+    for name in FOLDER_READERS:
+        for node in ast.walk(ast.parse(modules[name].read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                if called in READING_CALLS:
+                    found.append(f"{name}:{node.lineno} calls {called}")
+    assert not found, "\n".join(found)
+    assert any(t == "sim.results" and "ResultsFolder" in names
+               for t, names in _imports("sim.compare", modules["sim.compare"], modules))

@@ -4,14 +4,12 @@ re-derived here: a folder written by an older version, without fault_windows.csv
 gives no fault windows and no quota line."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from ..results import read_csv
+from ..results import ResultsFolder, read_csv
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -42,11 +40,9 @@ class Folder:
     @classmethod
     def read(cls, folder) -> "Folder":
         path = Path(folder)
-        scenario = yaml.safe_load((path / "scenario.resolved.yaml").read_text())
-        summary = json.loads((path / "summary.json").read_text())
-        manifest_file = path / "manifest.json"
-        manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else {}
-        baseline = (path / "baseline_timeseries.csv").exists() and manifest.get("baseline", True)
+        results = ResultsFolder(path)
+        scenario, summary, manifest = results.scenario(), results.summary(), results.manifest()
+        baseline = results.has("baseline_timeseries.csv") and manifest.get("baseline", True)
         return cls(path, scenario["name"], float(scenario["duration"]), float(scenario["timeseries_interval"]),
                    [s["name"] for s in scenario["services"]], summary, bool(baseline))
 
