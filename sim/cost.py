@@ -5,11 +5,14 @@ Pure arithmetic on what the model recorded (a leaf: no simpy). Instance time is 
 times the service's `cpu` and `memory`; every request that arrived counts (429s included: an upper bound);
 key operations are the service's successful cryptographic operations by the key's protection level.
 Prices come from the scenario's `pricing:` section (defaults: list prices; free tiers ignored; key
-versions' monthly fees left out: they belong to the key, not to a run of a service).
+versions' monthly fees left out: they belong to the key, not to a run of a service). `usd_per_month` scales
+the run's cost to 30 days (720 h) at the scenario's traffic: as if the simulated span, faults included,
+repeated for a month (what lets a solve or sweep report put a level's cost beside its capacity).
 """
 from __future__ import annotations
 
 LEVELS = ("software", "hsm", "external")
+MONTH_S = 30 * 86_400       # a month of 30 days (720 h), the usual unit of a cloud bill
 
 
 def level_of(protection: str) -> str:
@@ -17,8 +20,9 @@ def level_of(protection: str) -> str:
     return "external" if protection.startswith("external") else protection
 
 
-def service_cost(spec, pricing, billable_s: dict, requests: int, kms_operations: dict) -> dict:
-    """billable_s: {"request": s, "instance": s} (model/billing.py); kms_operations: {level: count}."""
+def service_cost(spec, pricing, billable_s: dict, requests: int, kms_operations: dict, span_s: float) -> dict:
+    """billable_s: {"request": s, "instance": s} (model/billing.py); kms_operations: {level: count};
+    span_s: the simulated time the figures cover (after the warmup), to scale the cost to a month."""
     plan = pricing.request_based if spec.billing == "request" else pricing.instance_based
     instance_s = billable_s[spec.billing]
     vcpu_s = instance_s * spec.cpu
@@ -30,4 +34,5 @@ def service_cost(spec, pricing, billable_s: dict, requests: int, kms_operations:
            "kms": sum(ops[level] / 1e4 * getattr(pricing.kms_per_10k_operations, level) for level in LEVELS)}
     usd["total"] = usd["cpu"] + usd["memory"] + usd["requests"] + usd["kms"]
     return {"billable_instance_s": instance_s, "vcpu_seconds": vcpu_s, "gib_seconds": gib_s,
-            "requests": requests, "kms_operations": ops, "usd": usd, "total_usd": usd["total"]}
+            "requests": requests, "kms_operations": ops, "usd": usd, "total_usd": usd["total"],
+            "usd_per_month": usd["total"] * MONTH_S / span_s if span_s > 0 else 0.0}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import rng as rngs
 from ..cost import service_cost
+from ..windows import resolved_spans, wants_peak_hour
 from .autoscaler import make_policy
 from .deployer import Deployer
 from .draws import batched_dist
@@ -59,7 +60,7 @@ class ServiceModel:
         arrivals = arrival_times(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
 
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
-                                              sc.pricing.billing_rounding)
+                                              sc.pricing.billing_rounding, resolved_spans(sc), wants_peak_hour(sc))
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc
@@ -135,7 +136,8 @@ class ServiceModel:
         self.sample(self.recorder.n_bins - 1)
         rec = self.recorder
         billable_s = rec.billing.close(t_end, self.pool.instances.values())
-        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations)
+        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations,
+                            t_end - self.warmup)
         sections = {**rec.sections(t_end), **figures, "deploys": dict(self.deployer.counts),
                     "pending_timeout_s": self.pending_timeout, "cost": cost}
         self.pool.log_running_instances()

@@ -25,6 +25,7 @@ def service_summary(sections: dict, capacity_loss: dict | None) -> dict:
                                     "instances", "capacity", "cpu", "deploys", "pending_timeout_s")},
         "capacity_loss": dict(capacity_loss) if capacity_loss is not None else dict(CAPACITY_LOSS_NULL),
         "cost": sections["cost"],
+        "windows": sections["windows"],
     }
 
 
