@@ -34,13 +34,17 @@ def cost_line(q: dict) -> str | None:
     if rec is None or not below or "cost_per_month_usd" not in rec:
         return None
     prev = below[-1]
-    avoided = "; ".join(
-        f"{_g(prev['failed_requests'][w] - rec['failed_requests'][w])} "
-        + ("over the whole run" if w == "run" else f"during `{w}`") for w in _failed_windows(q))
-    return (f"`{q['param']}` = {_g(q['recommended'])} costs {_usd(rec['cost_per_month_usd'])} a month "
-            f"({_signed_usd(rec['cost_per_month_usd'] - prev['cost_per_month_usd'])} against {_g(prev['value'])}) "
-            f"and avoids, per run, {avoided} failed requests (means over the replications; cost at the "
-            "scenario's traffic over 30 days, the simulated span repeated)")
+
+    def fewer(window: str) -> str:
+        n = prev["failed_requests"][window] - rec["failed_requests"][window]
+        return f"{_g(abs(n))} {'fewer' if n >= 0 else 'more'} " + (
+            "over the whole run" if window == "run" else f"during `{window}`")
+
+    changes = [fewer(w) for w in _failed_windows(q)]
+    return (f"`{q['param']}` = {_g(q['recommended'])} costs {_usd(rec['cost_per_month_usd'])} a month, "
+            f"{_signed_usd(rec['cost_per_month_usd'] - prev['cost_per_month_usd'])} against {_g(prev['value'])}, "
+            f"with {' and '.join(changes)} failed requests per run (means over the replications; the cost is "
+            "at the scenario's traffic for 30 days: the simulated span repeated)")
 
 
 def _table(q: dict) -> list[str]:
