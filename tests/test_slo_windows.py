@@ -191,8 +191,8 @@ def test_solve_with_a_window_gives_the_answer_and_its_cost(tmp_path):
     report = (tmp_path / "s" / "solve_report.md").read_text()
     fewer = below["failed_requests"]["fault[0]"] - rec["failed_requests"]["fault[0]"]
     delta = rec["cost_per_month_usd"] - below["cost_per_month_usd"]
-    assert f"{'+' if delta >= 0 else '−'}${abs(delta):,.2f} against {below['value']}, with {fewer:.4g} fewer " \
-           "during `fault[0]`" in report
+    assert f"{'+' if delta >= 0 else '−'}${abs(delta):,.2f} against {below['value']}, with {fewer:,.0f} fewer " \
+           "failed requests per run during `fault[0]` (" in report
     assert "| failed requests (fault[0]) |" in report and "cost per month (vs previous level)" in report
 
 

@@ -104,7 +104,7 @@ class QuotaResult:
             "enforcement": self.enforcement,
             "quota_field": quota_field(self.protection),
             "slo": [s.text for s in self.slos],
-            "objectives": [{"slo": s.text, "metric": ".".join(s.path), "op": s.op, "threshold": s.threshold}
+            "objectives": [{"slo": s.text, "metric": s.metric, "op": s.op, "threshold": s.threshold}
                            for s in self.slos],
             "confidence": self.confidence,
             "replications": self.replications,

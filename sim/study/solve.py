@@ -73,7 +73,7 @@ class SolveResult:
             "high": self.high,
             "kind": "integer" if self.integer else "number",
             "slo": [s.text for s in self.slos],
-            "objectives": [{"slo": s.text, "metric": ".".join(s.path), "op": s.op, "threshold": s.threshold}
+            "objectives": [{"slo": s.text, "metric": s.metric, "op": s.op, "threshold": s.threshold}
                            for s in self.slos],
             "service": self.service,
             "confidence": self.confidence,

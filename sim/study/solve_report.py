@@ -14,6 +14,11 @@ def _level(q: dict, value) -> dict | None:
     return next((lv for lv in q["levels"] if lv["value"] == value), None)
 
 
+def _count(x) -> str:
+    """A mean count of requests: whole above 100 (15,630), else 4 digits (2.5)."""
+    return "–" if x is None else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
+
+
 def _usd(x) -> str:
     return "–" if x is None else f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.2f}"
 
@@ -37,14 +42,17 @@ def cost_line(q: dict) -> str | None:
 
     def fewer(window: str) -> str:
         n = prev["failed_requests"][window] - rec["failed_requests"][window]
-        return f"{_g(abs(n))} {'fewer' if n >= 0 else 'more'} " + (
-            "over the whole run" if window == "run" else f"during `{window}`")
+        return f"{_count(abs(n))} {'fewer' if n >= 0 else 'more'}"
 
-    changes = [fewer(w) for w in _failed_windows(q)]
+    windows = _failed_windows(q)
+    failed = f"{fewer(windows[0])} failed requests per run " + (
+        "over the whole run" if windows[0] == "run" else
+        f"during `{windows[0]}`" + "".join(f", {fewer(w)} during `{w}`" for w in windows[1:-1])
+        + f" ({fewer('run')} over the whole run)")
     return (f"`{q['param']}` = {_g(q['recommended'])} costs {_usd(rec['cost_per_month_usd'])} a month, "
             f"{_signed_usd(rec['cost_per_month_usd'] - prev['cost_per_month_usd'])} against {_g(prev['value'])}, "
-            f"with {' and '.join(changes)} failed requests per run (means over the replications; the cost is "
-            "at the scenario's traffic for 30 days: the simulated span repeated)")
+            f"with {failed}; means over the replications, the cost at the scenario's traffic for 30 days (the "
+            "simulated span repeated)")
 
 
 def _table(q: dict) -> list[str]:
@@ -73,7 +81,7 @@ def _table(q: dict) -> list[str]:
             delta = "" if previous is None else \
                 f" ({_signed_usd(lv['cost_per_month_usd'] - previous['cost_per_month_usd'])})"
             cells.append(_usd(lv["cost_per_month_usd"]) + delta)
-            cells += [_g(lv["failed_requests"][w]) for w in windows]
+            cells += [_count(lv["failed_requests"][w]) for w in windows]
             previous = lv
         cells.append(f"{lv['wall_seconds']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
