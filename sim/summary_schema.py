@@ -1,6 +1,7 @@
 """The metrics of a run summary, declared: every per-service path, with its unit and meaning.
 
-summary.json holds, per replication, `runs[i]["services"][name]` (the paths of SERVICE_METRICS) and
+summary.json holds, per replication, `runs[i]["services"][name]` (the paths of SERVICE_METRICS, and under
+`windows`, per window, those of WINDOW_METRICS) and
 `runs[i]["kms"]["quota_pools"][pool]` (POOL_METRICS). SLOs (`sim quota --slo`, sim.slo) name service paths;
 they are checked against this declaration, not against a run. tests/test_summary_schema.py checks that a
 real run's summary has exactly these paths, so the declaration cannot drift from the recorder.
