@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 from ..scenario import ScenarioError, load_with_warnings
+from ..windows import WindowError, with_windows
 from .sweep_files import (
     DEFAULT_METRIC, PartialFolderError, cells_digest, check_metric, figure_specs, open_partial, study_json,
     unit_figures, write_sweep,
 )
-from ..windows import WindowError, with_windows
 from .sweep_grid import build_grid, parse_settings
 
 
