@@ -53,8 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                                             "objectives with stated confidence.")
     quota.add_argument("file", metavar="SCENARIO", help="scenario YAML file")
     quota.add_argument("--slo", action="append", required=True, metavar="EXPR",
-                       help="e.g. 'cold_starts.latency_s.p99<=20' (a path into a service's run summary, <=, <, >= "
-                            "or >, a number); repeat for several; each must hold for every service")
+                       help="e.g. 'cold_starts.latency_s.p99<=20' (a path into a service's run summary, optionally "
+                            "@WINDOW: fault[0], fault[0]+10m, 30m..60m, peak-hour; <=, <, >= or >, a number); repeat "
+                            "for several; each must hold for every service")
     quota.add_argument("--confidence", type=float, default=0.95, metavar="C", help="one-sided confidence (0.95)")
     quota.add_argument("--replications", type=_positive_int, default=5, metavar="N",
                        help="paired replications per level (5)")
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                                                    "(low and high values, paired runs, a tornado chart)")
     sens.add_argument("file", metavar="FILE", help="scenario YAML file")
     sens.add_argument("--metric", default="capacity.shortfall_fraction", metavar="M",
-                      help="a path into a service's run summary (capacity.shortfall_fraction)")
+                      help="a path into a service's run summary, optionally over a window "
+                           "(capacity.shortfall_fraction; e.g. requests.failed_fraction@fault[0])")
     sens.add_argument("--replications", type=_positive_int, metavar="N",
                       help="paired replications per arm (default: the scenario's, at least 2)")
     _study_options(sens, "sensitivity")
@@ -79,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="a setting and its values, e.g. services[checkout].min_instances=1,2,4 or "
                             "faults[0].duration=10m,30m; repeat for a grid (the first varies slowest)")
     sweep.add_argument("--replications", type=_positive_int, metavar="N", help="replications per cell (the file's)")
-    sweep.add_argument("--metric", metavar="M", help="the charted figure of each service, a summary path "
-                                                     "(capacity.shortfall_fraction)")
+    sweep.add_argument("--metric", metavar="M", help="the charted figure of each service, a summary path, "
+                                                     "optionally @WINDOW (capacity.shortfall_fraction; e.g. "
+                                                     "requests.failed@fault[0]+10m)")
     sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep (<out>.partial)")
     sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
     _study_options(sweep, "sweep")
@@ -114,8 +117,9 @@ def _solve_parser(commands) -> None:
     solve.add_argument("--param", required=True, metavar="PATH",
                        help="the setting, e.g. services.0.min_instances or services[checkout].max_instances")
     solve.add_argument("--slo", action="append", required=True, metavar="EXPR",
-                       help="e.g. 'requests.failed_fraction<=0.01'; repeat for several; each must hold for every "
-                            "service (or --service)")
+                       help="e.g. 'requests.failed_fraction<=0.01', or over a window "
+                            "'requests.failed_fraction@fault[0]<=0.01' (fault[0]+10m, 30m..60m, peak-hour); repeat "
+                            "for several; each must hold for every service (or --service)")
     solve.add_argument("--service", metavar="NAME", help="check the SLOs on this service only")
     solve.add_argument("--low", metavar="L", help="smallest value to consider (default: 0, or the smallest valid)")
     solve.add_argument("--high", metavar="H", help="largest value to consider (default: doubling from the current)")

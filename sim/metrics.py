@@ -42,6 +42,16 @@ class QuantileSketch:
         b = self._buckets
         b[k] = b.get(k, 0) + 1
 
+    def merge(self, other: "QuantileSketch") -> None:
+        """Add another sketch's values (same accuracy): as if each had been added here."""
+        self.count += other.count
+        self.total += other.total
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        self._zeros += other._zeros
+        for k, n in other._buckets.items():
+            self._buckets[k] = self._buckets.get(k, 0) + n
+
     @property
     def mean(self) -> float | None:
         return self.total / self.count if self.count else None

@@ -1,9 +1,13 @@
 """Service-level objectives on run summaries, and whether a set of replications meets them with confidence.
 
-An SLO is `PATH OP NUMBER`: a dotted path into one service's run summary
-(summary["runs"][i]["services"][name]), one of <=, <, >=, >, and a number, e.g.
-`cold_starts.latency_s.p99<=20` or `instance_starts_failed.quota_exceeded<=0`. It must hold for every
-service. `check_known` checks the path against the declared metrics of sim/summary_schema.py.
+An SLO is `PATH[@WINDOW] OP NUMBER`: a dotted path into one service's run summary
+(summary["runs"][i]["services"][name]), optionally over a window (sim/windows.py), one of <=, <, >=, >, and
+a number, e.g. `cold_starts.latency_s.p99<=20`, `instance_starts_failed.quota_exceeded<=0`,
+`requests.failed_fraction@fault[0]<=0.01`, `latency_s.p99@fault[0]+10m<=2`, `requests.failed@30m..60m<=100`,
+`capacity.shortfall_fraction@peak-hour<=0.05`. It must hold for every service. `check_known` checks the path
+against the declared metrics of sim/summary_schema.py (WINDOW_METRICS for a windowed one). The same
+`METRIC[@WINDOW]` names a figure everywhere (`--slo` of solve and quota, `--metric` of sweep and
+sensitivity: `parse_metric`); a windowed figure is read from the service summary's `windows` section.
 
 "Met with confidence c": for every service, the one-sided c upper bound (for < and <=; lower bound for >
 and >=) of the metric's mean across replications meets the threshold (Student t). An SLO `<= 0` or `< 0`
@@ -20,11 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .summary_schema import service_template
+from .summary_schema import WINDOW_METRICS, service_template, window_template
+from .windows import WindowError, parse_window
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
-_SLO_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(<=|>=|<|>)\s*(\S+)\s*$")
-EXAMPLE = "cold_starts.latency_s.p99<=20"
+_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
+_SLO_RE = re.compile(rf"^\s*({_PATH})\s*(?:@\s*([^<>=]*?))?\s*(<=|>=|<|>)\s*(\S+)\s*$")
+_METRIC_RE = re.compile(rf"^\s*({_PATH})\s*(?:@\s*(.*?))?\s*$")
+EXAMPLE = "cold_starts.latency_s.p99<=20 or requests.failed_fraction@fault[0]<=0.01"
+WINDOWED = tuple(p for p in WINDOW_METRICS if p not in ("start_s", "end_s"))
 
 
 class SloError(ValueError):
@@ -37,6 +45,12 @@ class Slo:
     path: tuple[str, ...]
     op: str
     threshold: float
+    window: str | None = None    # the window's canonical name (sim.windows), None: the whole run
+
+    @property
+    def metric(self) -> str:
+        """`PATH` or `PATH@WINDOW`: how reports and CSV columns name the figure."""
+        return metric_name(self.path, self.window)
 
     @property
     def upper(self) -> bool:
@@ -52,25 +66,58 @@ class Slo:
         return OPS[self.op](value, self.threshold)
 
     def __str__(self) -> str:
-        return f"{'.'.join(self.path)}{self.op}{self.threshold:g}"
+        return f"{self.metric}{self.op}{self.threshold:g}"
+
+
+def metric_name(path: tuple[str, ...], window: str | None) -> str:
+    return ".".join(path) + (f"@{window}" if window else "")
+
+
+def _window(text: str, window: str | None, option: str) -> str | None:
+    if window is None:
+        return None
+    try:
+        return parse_window(window).name
+    except WindowError as exc:
+        raise SloError(f"{option} {text!r}: {exc}") from None
 
 
 def parse_slo(text: str, known: bool = False) -> Slo:
     """The SLO of `text`; with known=True its path must be a declared summary metric (check_known)."""
     m = _SLO_RE.match(text or "")
     if not m:
-        raise SloError(f"--slo {text!r}: expected METRIC OP NUMBER with OP one of <=, <, >=, >, e.g. {EXAMPLE}")
-    path, op, number = m.groups()
+        raise SloError(f"--slo {text!r}: expected METRIC[@WINDOW] OP NUMBER with OP one of <=, <, >=, >, "
+                       f"e.g. {EXAMPLE}")
+    path, window, op, number = m.groups()
     try:
         threshold = float(number)
     except ValueError:
         raise SloError(f"--slo {text!r}: {number!r} is not a number") from None
     if not math.isfinite(threshold):
         raise SloError(f"--slo {text!r}: the threshold must be a finite number, got {number}")
-    slo = Slo(text.strip(), tuple(path.split(".")), op, threshold)
+    slo = Slo(text.strip(), tuple(path.split(".")), op, threshold, _window(text, window, "--slo"))
     if known:
         check_known(slo)
     return slo
+
+
+def parse_metric(text: str, option: str = "--metric") -> tuple[tuple[str, ...], str | None]:
+    """(path, window name or None) of `METRIC[@WINDOW]`, checked against the declared metrics."""
+    m = _METRIC_RE.match(text or "")
+    if not m:
+        raise SloError(f"{option} {text!r}: expected METRIC[@WINDOW], e.g. requests.failed_fraction@fault[0]")
+    path, window = tuple(m.group(1).split(".")), _window(text, m.group(2), option)
+    try:
+        check_known(Slo(text, path, "<=", 0.0, window))
+    except SloError as exc:
+        raise SloError(str(exc).replace(f"--slo {text!r}", f"{option} {text!r}", 1)) from None
+    return path, window
+
+
+def windows_of(figures) -> list[str]:
+    """The window names that SLOs or (path, window) metrics use, in order, once each."""
+    names = [f.window if isinstance(f, Slo) else f[1] for f in figures]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def check_path(slo: Slo, service_summary: dict) -> None:
@@ -94,12 +141,20 @@ def check_path(slo: Slo, service_summary: dict) -> None:
 
 
 def check_known(slo: Slo) -> None:
-    """Raise SloError unless the SLO's path is a metric of the declared summary schema (sim.summary_schema)."""
-    check_path(slo, service_template())
+    """Raise SloError unless the SLO's path is a metric of the declared summary schema (sim.summary_schema);
+    a windowed one must be a figure every window has (WINDOW_METRICS)."""
+    if slo.window is None:
+        check_path(slo, service_template())
+        return
+    if ".".join(slo.path) not in WINDOWED:
+        raise SloError(f"--slo {slo.text!r}: {'.'.join(slo.path)} has no per-window figure; over a window "
+                       f"there are: {', '.join(WINDOWED)}")
+    check_path(slo, window_template())
 
 
-def metric(service_summary: dict, path: tuple[str, ...]):
-    node = service_summary
+def metric(service_summary: dict, path: tuple[str, ...], window: str | None = None):
+    """The figure at `path` of a service's run summary; over `window`, from its `windows` section."""
+    node = service_summary if window is None else service_summary["windows"][window]
     for part in path:
         node = node[part]
     return node
@@ -124,7 +179,7 @@ def assess(slos: list[Slo], summary: dict, confidence: float) -> tuple[bool, lis
     names = list(summary["runs"][0]["services"])
     for slo in slos:
         for name in names:
-            values = [metric(run["services"][name], slo.path) for run in summary["runs"]]
+            values = [metric(run["services"][name], slo.path, slo.window) for run in summary["runs"]]
             mean, low, high = one_sided_bounds(values, confidence)
             bound = high if slo.upper else low
             if any(v is None for v in values):

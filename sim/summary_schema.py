@@ -1,6 +1,7 @@
 """The metrics of a run summary, declared: every per-service path, with its unit and meaning.
 
-summary.json holds, per replication, `runs[i]["services"][name]` (the paths of SERVICE_METRICS) and
+summary.json holds, per replication, `runs[i]["services"][name]` (the paths of SERVICE_METRICS, and under
+`windows`, per window, those of WINDOW_METRICS) and
 `runs[i]["kms"]["quota_pools"][pool]` (POOL_METRICS). SLOs (`sim quota --slo`, sim.slo) name service paths;
 they are checked against this declaration, not against a run. tests/test_summary_schema.py checks that a
 real run's summary has exactly these paths, so the declaration cannot drift from the recorder.
@@ -85,6 +86,31 @@ SERVICE_METRICS: dict[str, tuple[str, str]] = {
     "cost.usd.kms": ("USD", "key operations / 1e4 x pricing.kms_per_10k_operations by protection level"),
     "cost.usd.total": ("USD", "cpu + memory + idle_cpu + idle_memory + requests + kms"),
     "cost.total_usd": ("USD", "the run's cost of the service (= usd.total; free tiers ignored)"),
+    "cost.usd_per_month": ("USD", "total_usd scaled to 30 days (720 h) of the simulated span after the warmup, "
+                           "at the scenario's traffic"),
+}
+
+# The figures of one window: runs[i]["services"][name]["windows"][window][path] (sim/windows.py: the windows;
+# `METRIC@WINDOW` in an SLO or --metric names them). Requests are counted by arrival in [start_s, end_s),
+# the warmup does not apply. Other service figures have no per-window value (parse refuses them).
+WINDOW_METRICS: dict[str, tuple[str, str]] = {
+    "start_s": ("s", "the window's start, on a whole second"),
+    "end_s": ("s", "the window's end (excluded), on a whole second"),
+    "requests.arrived": ("requests", "requests that arrived in the window"),
+    "requests.served": ("requests", "requests of the window answered successfully"),
+    "requests.failed_429": ("requests", "requests of the window failed with 429"),
+    "requests.failed_504": ("requests", "requests of the window failed with 504"),
+    "requests.failed_shutdown": ("requests", "requests of the window failed by a shutdown of their instance"),
+    "requests.failed": ("requests", "failed_429 + failed_504 + failed_shutdown of the window"),
+    "requests.failed_fraction": ("fraction", "failed over arrived in the window; 0 when none arrived"),
+    "latency_s.mean": ("s", "mean latency of the window's requests that were served"),
+    "latency_s.p50": ("s", "median latency of the window's served requests"),
+    "latency_s.p95": ("s", "95th percentile of the latency of the window's served requests"),
+    "latency_s.p99": ("s", "99th percentile of the latency of the window's served requests"),
+    "capacity.desired_instance_s": ("instance·s", "integral of the desired instances over the window"),
+    "capacity.shortfall_instance_s": ("instance·s", "integral of max(0, desired - ready) over the window"),
+    "capacity.shortfall_fraction": ("fraction", "shortfall over desired instance-seconds in the window "
+                                    "(0 when nothing desired)"),
 }
 
 # The KMS figures of a run with fixed names: runs[i]["kms"][path]. Besides these, "operations_by_reason" and
@@ -143,8 +169,13 @@ def _tree(paths) -> dict:
 
 
 def service_template() -> dict:
-    """A service summary's shape (every leaf None): what SLO paths are checked against."""
+    """A service summary's shape (every leaf None) without its windows: what SLO paths are checked against."""
     return _tree(SERVICE_METRICS)
+
+
+def window_template() -> dict:
+    """One window's figures' shape (every leaf None): what `METRIC@WINDOW` paths are checked against."""
+    return _tree(WINDOW_METRICS)
 
 
 def leaf_paths(tree: dict, prefix: str = "") -> list[str]:

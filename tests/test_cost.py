@@ -28,6 +28,14 @@ def service_of(data: dict) -> dict:
     return summary["runs"][0]["services"]["web"], summary["runs"][0]["kms"]
 
 
+def test_cost_per_month_scales_the_measured_span_to_30_days():
+    """cost.usd_per_month = total_usd x 720 h / (duration - warmup): the run's traffic for a month."""
+    s, _ = service_of({**fixed(), "warmup": "20s"})
+    c = s["cost"]
+    assert c["total_usd"] > 0
+    assert c["usd_per_month"] == pytest.approx(c["total_usd"] * 30 * 86_400 / 40.0, rel=1e-12)
+
+
 def test_cost_of_a_hand_computable_run_is_the_formula():
     s, kms = service_of(fixed())
     c = s["cost"]

@@ -35,13 +35,13 @@ def test_parse_slo(text, path, op, threshold):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("", "expected METRIC OP NUMBER"),
-    ("cold_starts.latency_s.p99", "expected METRIC OP NUMBER"),
-    ("cold_starts.latency_s.p99 == 20", "expected METRIC OP NUMBER"),
+    ("", "expected METRIC[@WINDOW] OP NUMBER"),
+    ("cold_starts.latency_s.p99", "expected METRIC[@WINDOW] OP NUMBER"),
+    ("cold_starts.latency_s.p99 == 20", "expected METRIC[@WINDOW] OP NUMBER"),
     ("cold_starts.latency_s.p99<=twenty", "'twenty' is not a number"),
     ("cold_starts.latency_s.p99<=20s", "'20s' is not a number"),
     ("cold_starts.latency_s.p99<=inf", "finite"),
-    ("<=3", "expected METRIC OP NUMBER"),
+    ("<=3", "expected METRIC[@WINDOW] OP NUMBER"),
 ])
 def test_bad_slo_text_is_one_clear_line(text, words):
     with pytest.raises(SloError) as exc:
@@ -93,7 +93,7 @@ def _write(tmp_path, data, name="s.yaml"):
 
 @pytest.mark.parametrize("slo, words", [
     ("p99<20", "unknown metric 'p99'"),
-    ("cold_starts.latency_s.p99 = 20", "expected METRIC OP NUMBER"),
+    ("cold_starts.latency_s.p99 = 20", "expected METRIC[@WINDOW] OP NUMBER"),
 ])
 def test_cli_refuses_bad_slo_with_exit_2(tmp_path, capsys, slo, words):
     assert _main([str(_write(tmp_path, TINY)), "--slo", slo, "--out", str(tmp_path / "q")]) == 2

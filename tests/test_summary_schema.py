@@ -7,8 +7,8 @@ import pytest
 from sim.runner import run
 from sim.scenario import scenario_from_dict
 from sim.slo import SloError, check_known, parse_slo
-from sim.summary_schema import (KMS_GROUPS, KMS_METRICS, POOL_METRICS, SERVICE_METRICS, failed_requests, leaf_paths,
-                                service_template)
+from sim.summary_schema import (KMS_GROUPS, KMS_METRICS, POOL_METRICS, SERVICE_METRICS, WINDOW_METRICS,
+                                failed_requests, leaf_paths, service_template)
 
 KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
 
@@ -26,12 +26,22 @@ def summary():
     return run(scenario_from_dict(data), replications=1).summary["runs"][0]
 
 
+def leaf_paths_values(tree: dict) -> list:
+    return [v for v in tree.values() for v in (leaf_paths_values(v) if isinstance(v, dict) else [v])]
+
+
 def _is_number(v) -> bool:
     return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def test_service_summary_has_exactly_the_declared_paths(summary):
     for service in summary["services"].values():
+        service = dict(service)
+        windows = service.pop("windows")
+        assert list(windows) == ["fault[0]"]          # every fault's window, by default
+        for figures in windows.values():
+            assert leaf_paths(figures) == list(WINDOW_METRICS)
+            assert all(_is_number(v) for v in leaf_paths_values(figures))
         paths = leaf_paths(service)
         assert set(paths) == set(SERVICE_METRICS), set(paths) ^ set(SERVICE_METRICS)
         assert paths == list(SERVICE_METRICS)        # same order: the error messages list them in it
@@ -52,7 +62,7 @@ def test_kms_and_pool_figures_are_the_declared_ones(summary):
 
 
 def test_every_declared_metric_has_a_unit_and_a_meaning():
-    for table in (SERVICE_METRICS, KMS_METRICS, POOL_METRICS):
+    for table in (SERVICE_METRICS, KMS_METRICS, POOL_METRICS, WINDOW_METRICS):
         for path, (unit, meaning) in table.items():
             assert unit and meaning and "\n" not in meaning, path
 

@@ -6,11 +6,16 @@ or, on the request path, through the counters directly (see requests.py).
 """
 from __future__ import annotations
 
+import math
+
 from ..metrics import TimeWeighted
 from .billing import BillingClock
 from .failures import StartFailure
-from .recording import Counter, Gauges, Tally, n_bins
+from .recording import ArrivalCounter, Counter, Gauges, Tally, n_bins
+from .windows import REQUEST_COUNTS, WindowLatency, windows_section
 
+# The request counters also count per second of arrival (windows); summary name -> counter.
+BY_ARRIVAL = dict(zip(REQUEST_COUNTS, ("arrivals", "served", "failed_429", "failed_504", "failed_shutdown")))
 COUNTERS = ("arrivals", "served", "failed_429", "failed_504", "failed_shutdown", "cold_starts",
             "start_failures", "kms_operations", "kms_resource_exhausted", "kms_errors")
 LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "instances_desired", "key_usable",
@@ -19,13 +24,19 @@ LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "inst
 
 class ServiceRecorder:
     def __init__(self, name: str, duration: float, interval: float, warmup: float, billing_rounding: float = 0.1,
-                 idle_billed_min: int = 0):
+                 idle_billed_min: int = 0, windows: dict | None = None, peak_hour: bool = False):
+        """windows: name -> whole-second span of the windows known before the run (sim.windows.resolved_spans);
+        peak_hour: also find and record the busiest hour."""
         self.name = name
         self.warmup = warmup
         self.interval = interval
         self.n_bins = n_bins(duration, interval)
+        seconds = int(math.ceil(duration)) + 2
         for c in COUNTERS:
-            setattr(self, c, Counter(self.n_bins, interval, warmup))
+            setattr(self, c, ArrivalCounter(self.n_bins, interval, warmup, seconds) if c in BY_ARRIVAL.values()
+                    else Counter(self.n_bins, interval, warmup))
+        self.window_latency = WindowLatency(windows or {}, peak_hour)
+        self.capacity_steps: list[tuple[float, int, int]] = [(0.0, 0, 0)]   # (t, desired, shortfall) changes
         self.gauges = Gauges(LEVELS, self.n_bins)
         self.latency = Tally(warmup)
         self.pending_time = Tally(warmup)
@@ -74,6 +85,9 @@ class ServiceRecorder:
         self.ready.set(t, ready)
         self.desired.set(t, desired)
         self.shortfall.set(t, max(0, desired - ready))
+        step = (t, desired, max(0, desired - ready))
+        if step[1:] != self.capacity_steps[-1][1:]:
+            self.capacity_steps.append(step)
 
     def sample(self, b: int, values: dict) -> None:
         self.gauges.sample(b, values)
@@ -109,4 +123,6 @@ class ServiceRecorder:
                          "shortfall_instance_s": self.shortfall.area,
                          "shortfall_fraction": self.shortfall.area / desired_s if desired_s > 0 else 0.0},
             "cpu": {"saturated_instance_s": self.saturated.area},
+            "windows": windows_section({k: getattr(self, c) for k, c in BY_ARRIVAL.items()}, self.window_latency,
+                                       self.capacity_steps, t_end),
         }

@@ -2,7 +2,7 @@
 
 - `Counter`: events per time-series bin (the whole run) and a warm-up-aware total (the summary): an event
   counts in the total when the thing it belongs to began at or after `warmup` (a request by its arrival,
-  a start by its request time).
+  a start by its request time). `ArrivalCounter` (requests) also counts per second of arrival, for windows.
 - levels: `metrics.TimeWeighted` (areas and peaks from `warmup` on) and sampled gauges (`Gauges`).
 - tallies: `metrics.QuantileSketch` fed through `Tally`, warm-up aware like `Counter`.
 - `SecondCounts`: sparse counts per simulated second, with their peaks per second and per minute.
@@ -33,6 +33,22 @@ class Counter:
 
     def add(self, t: float, begun: float) -> None:
         self.bins[int(t * self.inv_interval)] += 1
+        if begun >= self.warmup:
+            self.total += 1
+
+
+class ArrivalCounter(Counter):
+    """A request counter that also counts by whole second of the request's arrival (`begun`), so a window's
+    figure (model/windows.py) is an exact sum of seconds."""
+    __slots__ = ("by_second",)
+
+    def __init__(self, bins: int, interval: float, warmup: float, seconds: int):
+        super().__init__(bins, interval, warmup)
+        self.by_second = [0] * seconds
+
+    def add(self, t: float, begun: float) -> None:
+        self.bins[int(t * self.inv_interval)] += 1
+        self.by_second[int(begun)] += 1
         if begun >= self.warmup:
             self.total += 1
 

@@ -104,6 +104,7 @@ class RequestPath:
             env.timeout(nxt - now).callbacks.append(self._arrive)
         arrivals = self.recorder.arrivals             # Counter.add(now, now), inlined: the hot path
         arrivals.bins[int(now * arrivals.inv_interval)] += 1
+        arrivals.by_second[int(now)] += 1
         if now >= arrivals.warmup:
             arrivals.total += 1
         req = Request(now, self.draw_service_time())
@@ -149,12 +150,15 @@ class RequestPath:
         if req.service_time > self.request_timeout:
             rec.failed_504.add(now, req.arrival)
         else:
-            served = rec.served                       # Counter.add and Tally.add, inlined: the hot path
+            served = rec.served                       # ArrivalCounter.add and Tally.add, inlined: the hot path
             served.bins[int(now * served.inv_interval)] += 1
+            served.by_second[int(req.arrival)] += 1
             if req.arrival >= served.warmup:
                 served.total += 1
                 rec.latency.sketch.add(now - req.arrival)
                 rec.pending_time.sketch.add(req.start - req.arrival)
+            if rec.window_latency.active:
+                rec.window_latency.add(req.arrival, now - req.arrival)
         self.router.release(inst)
         if self.pending:
             self.dispatch_pending(now)
@@ -276,6 +280,8 @@ class RequestPath:
             rec.served.add(now, req.arrival)
             rec.latency.add(req.arrival, now - req.arrival)
             rec.pending_time.add(req.arrival, req.start - req.arrival)
+            if rec.window_latency.active:
+                rec.window_latency.add(req.arrival, now - req.arrival)
         for req in late:
             self._leave(req, inst, now)
             rec.failed_504.add(now, req.arrival)

@@ -13,6 +13,7 @@ from collections import deque
 
 from .. import rng as rngs
 from ..cost import service_cost
+from ..windows import resolved_spans, wants_peak_hour
 from .autoscaler import make_policy
 from .deployer import Deployer
 from .draws import batched_dist
@@ -62,7 +63,8 @@ class ServiceModel:
 
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
                                               sc.pricing.billing_rounding,
-                                              spec.min_instances if spec.billing == "request" else 0)
+                                              spec.min_instances if spec.billing == "request" else 0,
+                                              resolved_spans(sc), wants_peak_hour(sc))
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc
@@ -165,7 +167,8 @@ class ServiceModel:
         self.sample(self.recorder.n_bins - 1)
         rec = self.recorder
         billable_s = rec.billing.close(t_end, self.pool.instances.values())
-        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations)
+        cost = service_cost(self.spec, self._scenario.pricing, billable_s, rec.arrivals.total, kms_operations,
+                            t_end - self.warmup)
         sections = {**rec.sections(t_end), **figures, "deploys": dict(self.deployer.counts),
                     "pending_timeout_s": self.pending_timeout, "pending_timeout_max_s": self.pending_timeout_max,
                     "cost": cost}

@@ -5,7 +5,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from ..slo import Slo, assess, check_known, parse_slo
+from ..slo import Slo, assess, check_known, parse_slo, windows_of
+from ..windows import WindowError, with_windows
 from ..study.search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable, snap
 from .demand import demand_breakdown, kms_figures
 from .report import fmt_number as _fmt
@@ -103,7 +104,7 @@ class QuotaResult:
             "enforcement": self.enforcement,
             "quota_field": quota_field(self.protection),
             "slo": [s.text for s in self.slos],
-            "objectives": [{"slo": s.text, "metric": ".".join(s.path), "op": s.op, "threshold": s.threshold}
+            "objectives": [{"slo": s.text, "metric": s.metric, "op": s.op, "threshold": s.threshold}
                            for s in self.slos],
             "confidence": self.confidence,
             "replications": self.replications,
@@ -144,6 +145,10 @@ class Solver:
         self.short_cut_from: int | None = None     # levels at or above it reuse the unlimited run (solve sets it)
         for slo in self.slos:
             check_known(slo)          # against the declared summary schema (sim.summary_schema)
+        try:                          # every level records the windows the SLOs name
+            self.scenario = with_windows(scenario, windows_of(self.slos))
+        except WindowError as exc:
+            raise QuotaError(f"--slo: {exc}") from None
 
     def _run(self, rpm: float):
         from ..runner import run

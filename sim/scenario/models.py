@@ -379,6 +379,9 @@ class Scenario(StrictModel):
     services: Annotated[tuple[Service, ...], Field(min_length=1)]
     faults: tuple[Fault, ...] = ()
     pricing: Pricing = Pricing()
+    windows: tuple[str, ...] = Field((), description=(
+        "more windows for each service's summary `windows` section than every fault's: `fault[0]+10m` (with a "
+        "recovery tail), `30m..60m`, `peak-hour`; commands add those their METRIC@WINDOW names"))
     _source_path: Path | None = PrivateAttr(default=None)
     _base_dir: Path | None = PrivateAttr(default=None)
 
@@ -386,6 +389,13 @@ class Scenario(StrictModel):
     @classmethod
     def _in_time_order(cls, faults):
         return tuple(sorted(faults, key=lambda f: f.at))  # stable: same-time faults keep file order
+
+    @model_validator(mode="after")
+    def _windows_exist(self):
+        from sim.windows import windows_problem     # the window syntax lives there, with the commands'
+        if problem := windows_problem(self):
+            raise InputError(problem)
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo):

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 from ..assumptions import BY_PARAMETER, SETTINGS
-from ..slo import Slo, SloError, check_known, metric
+from ..slo import SloError, metric, metric_name, parse_metric
+from ..windows import WindowError, with_windows
 from .cluster import scheduler_address
 from .sensitivity_arms import build_arms
 
@@ -29,13 +30,14 @@ CSV_COLUMNS = ("assumption", "path", "low", "high", "service", "metric_low", "me
 
 
 def check_metric(text: str) -> tuple[str, ...]:
-    """The metric's path in a service's run summary; SloError (one line) unless sim/summary_schema.py declares it."""
-    path = tuple((text or "").strip().split("."))
-    try:
-        check_known(Slo(text, path, "<=", 0.0))
-    except SloError as exc:
-        raise SloError(str(exc).replace(f"--slo {text!r}", f"--metric {text!r}", 1)) from None
-    return path
+    """The metric's path in a service's run summary (`METRIC` or `METRIC@WINDOW`: use split_metric for the
+    window); SloError (one line) unless sim/summary_schema.py declares it."""
+    return parse_metric(text)[0]
+
+
+def split_metric(text: str) -> tuple[tuple[str, ...], str | None]:
+    """(path, window or None) of a checked metric text."""
+    return parse_metric(text)
 
 
 def describe(value) -> str:
@@ -71,11 +73,11 @@ def paired_change(low: list, high: list, confidence: float = 0.95) -> dict:
 
 def analyse(scenario, arms, runs: dict[int, list], metric_text: str, replications: int) -> dict:
     """sensitivity.json: the rows (ranked: largest absolute change first), the centre, what was skipped."""
-    path = tuple(metric_text.split("."))
+    path, window = split_metric(metric_text)
     services = [s.name for s in scenario.services]
 
     def values(cell: int, service: str) -> list:
-        return [metric(run["services"][service], path) for run in runs[cell]]
+        return [metric(run["services"][service], path, window) for run in runs[cell]]
 
     rows = []
     for order, (parameter, (lo_cell, hi_cell)) in enumerate(arms.pairs.items()):
@@ -143,13 +145,19 @@ def main(args) -> int:
     from ..scenario import ScenarioError, load_with_warnings
     from ..estimate import check_work
     try:
-        metric_text = ".".join(check_metric(args.metric))
+        path, window = split_metric(args.metric)
+        metric_text = metric_name(path, window)
         overrides = {"duration": args.duration} if args.duration else None
         scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
+        if window is not None:                   # every arm records the window (arms copy the scenario)
+            scenario = with_windows(scenario, [window])
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")
         arms = build_arms(scenario, metric_text)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except WindowError as exc:
+        print(f"error: --metric {args.metric}: {exc}", file=sys.stderr)
         return 2
     except (SloError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

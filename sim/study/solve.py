@@ -18,7 +18,9 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from ..slo import Slo, assess, check_known
+from ..slo import Slo, assess, check_known, windows_of
+from ..summary_schema import failed_requests
+from ..windows import WindowError, with_windows
 from .search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable
 
 
@@ -36,9 +38,11 @@ class Level:
     met: bool
     rows: list                   # slo.assess rows: slo, service, mean, low, high, bound, values, met
     seconds: float
+    cost: dict = field(default_factory=dict)   # level_cost: cost per month and failed requests, means
 
     def to_json(self) -> dict:
-        return {"value": self.value, "met": self.met, "metrics": self.rows, "wall_seconds": round(self.seconds, 2)}
+        return {"value": self.value, "met": self.met, "metrics": self.rows, **self.cost,
+                "wall_seconds": round(self.seconds, 2)}
 
 
 @dataclass
@@ -69,7 +73,7 @@ class SolveResult:
             "high": self.high,
             "kind": "integer" if self.integer else "number",
             "slo": [s.text for s in self.slos],
-            "objectives": [{"slo": s.text, "metric": ".".join(s.path), "op": s.op, "threshold": s.threshold}
+            "objectives": [{"slo": s.text, "metric": s.metric, "op": s.op, "threshold": s.threshold}
                            for s in self.slos],
             "service": self.service,
             "confidence": self.confidence,
@@ -102,6 +106,10 @@ class Solver:
             raise SolveError(f"--replications must be at least 2 to state a confidence, got {replications}")
         for slo in slos:
             check_known(slo)
+        try:                                   # every level records the windows the SLOs name
+            scenario = with_windows(scenario, windows_of(slos))
+        except WindowError as exc:
+            raise SolveError(f"--slo: {exc}") from None
         names = [s.name for s in scenario.services]
         if service is not None and service not in names:
             raise SolveError(f"--service {service!r}: no such service (the scenario has: {', '.join(names)})")
@@ -158,7 +166,7 @@ class Solver:
         return self.current
 
     # -- running a level ---------------------------------------------------------------------------------
-    def _summary(self, value) -> dict:
+    def _summary(self, value) -> tuple[dict, dict]:
         from ..scenario import ScenarioError
         from .engine import run_cells
         from .units import study_summary
@@ -169,16 +177,18 @@ class Solver:
                              "bound the search with --low/--high") from None
         [runs] = run_cells([scenario], self.replications, baseline=self.baseline, workers=self.workers,
                            scheduler=self.scheduler, first_cell=len(self.levels))
+        cost = level_cost(runs, windows_of(self.slos))   # every service's cost, before --service narrows
         if self.service is not None:
             runs = [{**r, "services": {self.service: r["services"][self.service]}} for r in runs]
-        return study_summary(runs)
+        return study_summary(runs), cost
 
     def evaluate(self, value) -> Level:
         if value in self.levels:
             return self.levels[value]
         t0 = time.perf_counter()
-        met, rows = assess(self.slos, self._summary(value), self.confidence)
-        level = self.levels[value] = Level(value, met, rows, time.perf_counter() - t0)
+        summary, cost = self._summary(value)
+        met, rows = assess(self.slos, summary, self.confidence)
+        level = self.levels[value] = Level(value, met, rows, time.perf_counter() - t0, cost)
         self.progress(f"  {self.param} = {value:>10g}: {'meets' if met else 'fails'} the SLOs  "
                       f"({level.seconds:.1f} s)")
         return level
@@ -232,6 +242,23 @@ class Solver:
             notes.append("Some level meets the SLOs while a larger one fails: they are not monotone in the setting "
                          "over the levels tried, so the answer may not be the smallest.")
         return notes
+
+
+def level_cost(runs: list[dict], windows: list[str]) -> dict:
+    """A level's cost beside its capacity, means over the replications of the sums over services: the cost
+    per month at the scenario's traffic (cost.usd_per_month) and the failed requests over the whole run and
+    over each window the SLOs name (what a level more buys)."""
+    def mean(values):
+        return sum(values) / len(values)
+
+    def failed(service, window):
+        return (service["windows"][window]["requests"]["failed"] if window
+                else failed_requests(service["requests"]))
+
+    return {"cost_per_month_usd": mean([sum(s["cost"]["usd_per_month"] for s in r["services"].values())
+                                        for r in runs]),
+            "failed_requests": {w or "run": mean([sum(failed(s, w) for s in r["services"].values()) for r in runs])
+                                for w in [None, *windows]}}
 
 
 def _g(x) -> str:

@@ -65,5 +65,9 @@ def main(args) -> int:
         f"; at 80% = {at_80:g}: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"
     print(f"recommended {args.param} = {result.recommended:g} (current {result.current:g}; "
           f"{len(result.levels)} levels run{check})")
+    from .solve_report import cost_line
+    cost = cost_line(result.to_json())
+    if cost:
+        print(cost.replace("`", ""))
     print(f"results: {out}")
     return 0

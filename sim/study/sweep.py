@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from ..scenario import ScenarioError, load_with_warnings
+from ..windows import WindowError, with_windows
 from .sweep_files import (
     DEFAULT_METRIC, PartialFolderError, cells_digest, check_metric, figure_specs, open_partial, study_json,
     unit_figures, write_sweep,
@@ -35,10 +36,14 @@ def main(args) -> int:
     try:
         metric = check_metric(args.metric or DEFAULT_METRIC)
         scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
+        if "@" in metric:                        # every cell records the metric's window
+            scenario = with_windows(scenario, [metric.partition("@")[2]])
         settings = parse_settings(args.set, scenario)
         cells = build_grid(scenario, settings)
     except ScenarioError as exc:
         return _error(exc.problems)
+    except WindowError as exc:
+        return _error(f"--metric {metric}: {exc}")
     replications = args.replications or scenario.replications
     out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-sweep"
     try:
@@ -105,14 +110,32 @@ def _table(study: dict, cells, settings, out: Path) -> str:
     metric = study["metric"]
     rows = {r["cell"]: r for r in read_rows(out / "sweep_summary.csv")}
     columns = [metric] if metric.startswith("kms.") else [f"{s}.{metric}" for s in study["services"]]
-    head = ["cell", *(s.path for s in settings), *(f"{c} (95% interval)" for c in columns)]
+    head = ["cell", *(s.path for s in settings), *(f"{c} (95% interval)" for c in columns),
+            "cost per month (vs previous cell)"]
     table = [head]
+    previous = None
     for cell in cells:
         row = rows[cell.index]
+        cost = _cost(row, study["services"])
         table.append([str(cell.index), *cell.texts,
-                      *(_interval(row[f"{c}.mean"], row[f"{c}.low"], row[f"{c}.high"]) for c in columns)])
+                      *(_interval(row[f"{c}.mean"], row[f"{c}.low"], row[f"{c}.high"]) for c in columns),
+                      _usd(cost) + ("" if previous is None or cost is None else f" ({_usd(cost - previous, True)})")])
+        previous = cost
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table)
+
+
+def _cost(row: dict, services: list[str]):
+    """A cell's cost per month at the scenario's traffic: the services' mean cost.usd_per_month, summed."""
+    means = [row.get(f"{s}.cost.usd_per_month.mean") for s in services]
+    return None if any(m is None for m in means) else sum(means)
+
+
+def _usd(x, signed: bool = False) -> str:
+    if x is None:
+        return "-"
+    sign = ("+" if x >= 0 else "-") if signed else ("-" if x < 0 else "")
+    return f"{sign}${abs(x):,.2f}"
 
 
 def _interval(mean, low, high) -> str:

@@ -16,15 +16,17 @@ from pathlib import Path
 import yaml
 
 from ..scenario import ScenarioError
-from ..slo import metric
+from ..slo import SloError, metric, metric_name, parse_metric
 from ..summary_schema import KMS_METRICS, SERVICE_METRICS, failed_requests
 
 DEFAULT_METRIC = "capacity.shortfall_fraction"
 # Each service's main figures (paths of its run summary; requests.failed and failed_fraction are derived
-# when the summary does not hold them), then the fault figure when a cell has faults, then the KMS figures.
+# when the summary does not hold them; cost.usd_per_month puts each cell's cost beside its capacity), then
+# the fault figure when a cell has faults, then the KMS figures. A `--metric PATH@WINDOW` adds its column
+# `<service>.PATH@WINDOW`.
 SERVICE_FIGURES = ("requests.arrived", "requests.failed", "requests.failed_fraction", "latency_s.p99",
                    "cold_starts.count", "cold_starts.latency_s.p50", "cold_starts.latency_s.p99",
-                   "instances.mean_ready", "capacity.shortfall_fraction")
+                   "instances.mean_ready", "capacity.shortfall_fraction", "cost.usd_per_month")
 FAULT_FIGURES = ("capacity_loss.ready_instance_s",)
 KMS_FIGURES = ("operations", "resource_exhausted")
 DERIVED = ("requests.failed",)          # figures the sweep derives: not in a run summary
@@ -33,11 +35,17 @@ PARTIAL_SUFFIX = ".partial"
 
 # -- the figures ------------------------------------------------------------------------------------------
 def check_metric(metric: str) -> str:
-    """The metric, if it is a service figure of the summary schema (or a derived one) or `kms.<figure>`;
-    ScenarioError (one line) otherwise."""
+    """The metric, if it is a service figure of the summary schema (or a derived one), one over a window
+    (`METRIC@WINDOW`, sim.slo.parse_metric: its canonical text), or `kms.<figure>`; ScenarioError (one line)
+    otherwise."""
     known = list(SERVICE_METRICS) + list(DERIVED)
     if metric in known or metric.removeprefix("kms.") in KMS_METRICS and metric.startswith("kms."):
         return metric
+    if "@" in metric:
+        try:
+            return metric_name(*parse_metric(metric))
+        except SloError as exc:
+            raise ScenarioError([str(exc)]) from None
     choices = known + [f"kms.{k}" for k in KMS_METRICS]
     close = difflib.get_close_matches(metric, choices, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -56,9 +64,11 @@ def figure_specs(services: list[str], faults: bool, metric: str) -> list[tuple[s
 
 
 def service_figure(service: dict, path: str):
+    """A figure of a service's run summary: a path, `requests.failed` (derived), or `PATH@WINDOW`."""
     if path == "requests.failed":
         return failed_requests(service["requests"])
-    return metric(service, tuple(path.split(".")))
+    path, _, window = path.partition("@")
+    return metric(service, tuple(path.split(".")), window or None)
 
 
 def unit_figures(summary: dict, specs) -> dict:
