@@ -61,7 +61,7 @@ def _soft_section(q: dict) -> list[str]:
             f"above, {_rate(q['guaranteed_requests_per_minute'], enforcement)}, is the quota at which the "
             "objectives hold with nothing served over it (the pool run as hard-enforced): the figure to ask for.",
             "",
-            f"- **At the current quota ({_rate(cur, enforcement)}) with the assumed headroom** (the region serves "
+            f"- **At the current quota, {_rate(cur, enforcement)}, with the assumed headroom** (the region serves "
             f"up to {h:g}x the quota; an assumption, `kms.quota.soft_headroom`): SLOs "
             f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['served_over_quota_mean'])} requests "
             f"served over the quota, {fmt_number(lv['kms']['resource_exhausted_mean'])} RESOURCE_EXHAUSTED and "
@@ -117,7 +117,8 @@ def report_markdown(q: dict) -> str:
     lines += _soft_section(q)
     lines += _demand_section(q)
     lines += ["## Evidence", ""]
-    for name, rpm in (("At the current quota", cur), ("At the recommendation", rec),
+    hard = " (run hard: no spare capacity)" if q.get("quota_enforcement") == "soft" else ""
+    for name, rpm in (("At the current quota" + hard, cur), ("At the recommendation", rec),
                       ("At 80% of the recommendation", (at80 or {}).get("requests_per_minute"))):
         lv = _level(q, rpm)
         if lv is not None:
