@@ -321,6 +321,18 @@ next decision, so the service catches up late rather than not at all.""",
      '''tour("kms-background-load", [{"at": t(3), "kind": "kms-background-load", "duration": t(3), "rps": 12,
                                   "pool": "hsm"}],
      kms={"quota": {"hsm_requests_per_minute": 600}})''', ("kms", "capacity_loss")),
+    ("kms-region-busy", """\
+## kms-region-busy
+
+Since 2026-02-16 the HSM quota is soft-enforced: requests over it are served while the region has spare
+capacity, here up to 1.5 times the 10-per-second quota (`kms.quota.soft_headroom`, an assumption). Other
+consumers already use 11 requests per second, more than the quota: the climb's Decrypt calls fit only thanks
+to that headroom.
+From 3 min the region is busy for 3 minutes: no spare capacity, the quota is enforced as hard, and the starts
+over it are refused with `RESOURCE_EXHAUSTED` (`quota_exceeded`). The fault-free twin had the headroom all
+along: the difference is what relying on spare capacity costs when it is not there.""",
+     '''tour("kms-region-busy", [{"at": t(3), "kind": "kms-region-busy", "duration": t(3)}],
+     kms={"quota": {"hsm_requests_per_minute": 600, "background_rps": 11}})''', ("kms", "capacity_loss")),
     ("iam-revoke / iam-grant", """\
 ## iam-revoke and iam-grant
 
