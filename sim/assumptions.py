@@ -31,6 +31,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("kms.quota.external_requests_per_minute", "kms.quota.external_requests_per_minute", 6000.0,
                600.0, 60000.0, "no published EKM default; projects report quotas from hundreds to tens of "
                "thousands per minute"),
+    Assumption("kms.quota.soft_headroom", "kms.quota.soft_headroom", 1.5, 1.0, 3.0,
+               "docs (2026-02-16): soft-enforced HSM requests are served over quota 'if the system can serve "
+               "the request', how far is unpublished; 1 = no spare capacity (hard), 3 = a quiet region"),
     Assumption("kms.disable_propagation", "kms.disable_propagation", 0.0, 0.0, 3600.0,
                "docs: usually within a minute, rarely hours; 0 is the optimistic bound"),
     Assumption("kms.retry", "kms.retry",
@@ -123,6 +126,7 @@ WHEN = {
     "key": "no service uses a key, so no key operation happens",
     "external": "no service uses an external key",
     "quota": "no service uses an HSM or external key, so no KMS quota applies",
+    "soft": "no service uses an HSM key under soft enforcement (kms.quota.hsm_enforcement: soft)",
     "key-fault": "no fault disables, schedules for destruction or destroys a key",
     "revocation": "no fault can start the revocation countdown (key state, IAM or EKM outage)",
     "retry": "no retryable key error can happen (no external key, no kms-outage)",
@@ -172,7 +176,8 @@ _SPECIAL = {   # the assumptions that are not one plain key, or whose values nee
                                      "idle-cost"),
 }
 _WHEN = {
-    "kms.quota.external_requests_per_minute": "external", "kms.disable_propagation": "key-fault",
+    "kms.quota.external_requests_per_minute": "external", "kms.quota.soft_headroom": "soft",
+    "kms.disable_propagation": "key-fault",
     "kms.retry": "retry", "services[].shutdown_after": "revocation", "services[].startup_cpu_boost_factor": "boost",
     "services[].key_operations.decrypts_per_start": "key", "services[].key_operations.validation_interval": "key",
     "services[].autoscaling.failed_start_backoff": "failed-starts",

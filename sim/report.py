@@ -47,9 +47,17 @@ def pool_line(name: str, p: dict) -> str:
     rpm = _num(p["requests_per_minute"])
     quota = f"{rpm:,.0f}/min" + (f" = {rpm / 60:,.4g}/s" if p["enforcement"] == "per-second" else "")
     refused_services, refused_bg = _num(p["rejected_services"]), _num(p["rejected_background"])
-    return (f"KMS pool {name} (quota {quota}, {p['enforcement']}): peak {_count(p['peak_requested_per_second'])}/s, "
-            f"{_count(p['peak_requested_per_minute'])}/min incl. background; {refused_services + refused_bg:,.0f} "
-            f"refused (RESOURCE_EXHAUSTED: {refused_services:,.0f} services', {refused_bg:,.0f} background)")
+    soft = p.get("quota_enforcement") == "soft"         # older summaries lack it: hard
+    mode = f"soft, served up to {_num(p['soft_headroom']):g}x" if soft else "hard"
+    over = ""
+    if soft:    # served over the quota: best effort, only while the region has spare capacity
+        over_services, over_bg = _num(p["served_over_quota_services"]), _num(p["served_over_quota_background"])
+        over = (f"{over_services + over_bg:,.0f} served over quota ({over_services:,.0f} services', "
+                f"{over_bg:,.0f} background); ")
+    return (f"KMS pool {name} (quota {quota}, {p['enforcement']}, {mode}): peak "
+            f"{_count(p['peak_requested_per_second'])}/s, {_count(p['peak_requested_per_minute'])}/min incl. "
+            f"background; {over}{refused_services + refused_bg:,.0f} refused (RESOURCE_EXHAUSTED: "
+            f"{refused_services:,.0f} services', {refused_bg:,.0f} background)")
 
 
 def _other_failures(kms: dict) -> str:

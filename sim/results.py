@@ -34,10 +34,12 @@ INSTANCE_COLUMNS = ("service", "revision", "instance", "requested_at", "ready_at
 # services' refused operations in all (resource_exhausted), the quota per second, then what the quota
 # refused per reason (added later, hence after quota_per_second): requested - *_rejected = admitted, and
 # the services' operations a kms-outage answered before the quota check (`unavailable`: no quota used),
-# then (issue 13) the services' operations admitted but refused by the key, per gRPC code.
+# then (issue 13) the services' operations admitted but refused by the key, per gRPC code, then (issue 17)
+# the services' and the background's requests served over the quota (soft enforcement; part of admitted).
 KMS_USAGE_COLUMNS = ("pool", "second", "starts", "validation", "deploy", "background", "resource_exhausted",
                      "quota_per_second", "starts_rejected", "validation_rejected", "deploy_rejected",
-                     "background_rejected", "unavailable", "failed_precondition", "permission_denied")
+                     "background_rejected", "unavailable", "failed_precondition", "permission_denied",
+                     "served_over_quota", "background_served_over_quota")
 QUOTA_IN_FORCE_COLUMNS = ("pool", "level", "enforcement", "start_s", "end_s", "requests_per_minute",
                           "admitted_per_window", "window_s")
 FAULT_WINDOW_COLUMNS = ("number", "kind", "target", "start_s", "end_s", "label")

@@ -132,6 +132,14 @@ POOL_METRICS: dict[str, tuple[str, str]] = {
     "rejected_services": ("requests", "the services' key operations refused, RESOURCE_EXHAUSTED (whole run)"),
     "admitted_background": ("requests", "other consumers' requests admitted (whole run)"),
     "rejected_background": ("requests", "other consumers' requests refused (whole run)"),
+    "quota_enforcement": ("text", "soft (HSM since 2026-02-16: served over the quota while the region has "
+                          "spare capacity) or hard (EKM always; HSM with hsm_enforcement: hard)"),
+    "soft_headroom": ("multiple", "the requests a window serves at most, as a multiple of its quota "
+                      "(kms.quota.soft_headroom; 1 for a hard pool)"),
+    "served_over_quota_services": ("requests", "the services' key operations admitted over the quota, on the "
+                                   "soft headroom (part of admitted_services; whole run)"),
+    "served_over_quota_background": ("requests", "other consumers' requests admitted over the quota (part of "
+                                     "admitted_background; whole run)"),
     "peak_admitted_per_second": ("requests", "most requests admitted in one second (whole run)"),
     "peak_admitted_per_minute": ("requests", "most requests admitted in one minute (whole run)"),
     "peak_requested_per_second": ("requests", "most requests that met the quota in one second, admitted or "

@@ -36,7 +36,8 @@ def _data(name: str = "contents") -> dict:
                "traffic": {"rate": [[0, 5], [40, 5], [50, 80], [240, 80]]}}
     return {"name": name, "duration": "4m", "seed": 3, "services": [service],
             "keys": [{"id": "k", "name": KEY, "protection": "hsm"}],
-            "kms": {"quota": {"hsm_requests_per_minute": 240, "background_rps": 3}},
+            # hard: the tight quota refuses what it would serve on the soft headroom (the 2026 default)
+            "kms": {"quota": {"hsm_requests_per_minute": 240, "background_rps": 3, "hsm_enforcement": "hard"}},
             "faults": [{"at": "60s", "kind": "key-disable", "key": "k"}, {"at": "90s", "kind": "key-enable", "key": "k"},
                        {"at": "120s", "kind": "iam-revoke", "key": "k"}, {"at": "140s", "kind": "iam-grant", "key": "k"},
                        {"at": "160s", "kind": "kms-outage", "duration": "15s"}]}

@@ -28,6 +28,7 @@ SAMPLES = {
     "kms-outage": {"at": "10s", "kind": "kms-outage", "duration": "5s"},
     "quota-change": {"at": "10s", "kind": "quota-change", "hsm_requests_per_minute": 600},
     "kms-background-load": {"at": "10s", "kind": "kms-background-load", "duration": "5s", "rps": 3, "pool": "hsm"},
+    "kms-region-busy": {"at": "10s", "kind": "kms-region-busy", "duration": "20s"},
     "iam-revoke": {"at": "10s", "kind": "iam-revoke", "key": "k"},
     "iam-grant": {"at": "10s", "kind": "iam-grant", "key": "k"},
     "deploy": {"at": "10s", "kind": "deploy", "service": "svc", "encryption_key": "k"},
@@ -138,6 +139,8 @@ PRELUDE = {
     "key-enable": [{"at": "5s", "kind": "key-disable", "key": "k"}],
     "key-restore": [{"at": "5s", "kind": "key-schedule-destroy", "key": "k"}],
     "iam-grant": [{"at": "5s", "kind": "iam-revoke", "key": "k"}],
+    # a soft HSM quota the load exceeds (2/s, 1 more on the default headroom), so there is headroom to take
+    "kms-region-busy": [{"at": "0s", "kind": "quota-change", "hsm_requests_per_minute": 120}],
 }
 
 

@@ -125,7 +125,9 @@ def test_kms_quota_burst(results):
     assert s["instance_starts_failed"]["quota_exceeded"] > 20
     assert kms["resource_exhausted"] > 20
     pool = kms["quota_pools"]["acme-sec/hsm"]
-    assert pool["peak_admitted_per_second"] == 10 < kms["peak_per_second"]
+    # 10/s quota, soft-enforced (the default since 2026-02-16): up to 1.5 x 10 served with the headroom
+    assert pool["peak_admitted_per_second"] == 15 < kms["peak_per_second"]
+    assert pool["served_over_quota_services"] + pool["served_over_quota_background"] > 0
     assert s["capacity"]["shortfall_instance_s"] > 0
 
 

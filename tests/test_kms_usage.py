@@ -39,6 +39,9 @@ def _data(enforcement: str, quota_change: bool = False) -> dict:
     return scenario(duration=420, keys=[key("h", "hsm"), key("x", "external")], services=services, faults=faults,
                     kms={"quota": {"hsm_requests_per_minute": 300, "external_requests_per_minute": 250,
                                    "enforcement": enforcement,
+                                   # per-minute: the soft headroom (1.5 x 300 in a minute) would refuse
+                                   # no start, so that run keeps the HSM pool hard
+                                   "hsm_enforcement": "hard" if enforcement == "per-minute" else "soft",
                                    "background_rps": 2}})
 
 
@@ -98,18 +101,26 @@ def test_admitted_never_exceeds_the_quota_window_allowance(runs):
     window = 1 if enforcement == "per-second" else 60
     for pool in world.pools.values():
         admitted: Counter = Counter()
+        over: Counter = Counter()
         rpm_at = {}
         for r in out.kms_usage:
             if r["pool"] != pool.name:
                 continue
-            admitted_row = sum(r[c] - r[c + "_rejected"] for c in REASONS) - r["unavailable"]
+            # Served over the quota (a soft HSM pool's headroom) is admitted but not within the quota.
+            over_row = r["served_over_quota"] + r["background_served_over_quota"]
+            admitted_row = sum(r[c] - r[c + "_rejected"] for c in REASONS) - r["unavailable"] - over_row
             admitted[r["second"] // window] += admitted_row
+            over[r["second"] // window] += over_row
             rpm_at[r["second"]] = r["quota_per_second"] * 60
         assert admitted and max(admitted.values()) > 0
+        assert (max(over.values()) > 0) == (pool.headroom is not None)   # the HSM pool is soft by default
         for w, n in admitted.items():
             rpm = pool.limits.at(float(w * window))
             allowance = math.ceil(rpm / 60 - 1e-9) if window == 1 else math.floor(rpm + 1e-9)
             assert n <= allowance, (pool.name, w, n, allowance)
+            quota = rpm / 60 if window == 1 else math.floor(rpm + 1e-9)
+            headroom = pool.headroom.base if pool.headroom is not None else 1.0
+            assert over[w] <= math.floor((headroom - 1) * quota + 1e-9), (pool.name, w, over[w])
         # The quota binds: some window is full (and refused something).
         assert any(n == (math.ceil(pool.limits.at(float(w * window)) / 60 - 1e-9) if window == 1
                          else math.floor(pool.limits.at(float(w * window)) + 1e-9)) for w, n in admitted.items())

@@ -6,6 +6,9 @@ rejected request consumes nothing; software keys use no quota; other consumers (
 kms-background-load) draw on the pool of their own protection level (a plain background_rps, and a load
 without `pool`, mean HSM), in every key project or the one a load names.
 
+These tests check the hard rule (`hsm_enforcement: hard`, EKM's always, HSM's before 2026-02-16); the
+soft rule (HSM's default since then) is tests/test_soft_quota.py.
+
 Window counts are rebuilt from the raw records: the audit log (every service operation, with its code)
 plus the pool's admitted background requests per second (kms_usage.csv's `background` - `background_rejected`:
 requested minus refused).
@@ -59,7 +62,8 @@ def pool_of(world, name: str):
                                                       ("per-second", 600, 1.0), ("per-minute", 200, 60.0)])
 def test_no_window_admits_more_than_the_quota(enforcement, rpm, window):
     data = scenario(duration=400, services=[burst()],
-                    kms={"quota": {"hsm_requests_per_minute": rpm, "enforcement": enforcement, "background_rps": 1}})
+                    kms={"quota": {"hsm_requests_per_minute": rpm, "enforcement": enforcement, "background_rps": 1,
+                                   "hsm_enforcement": "hard"}})
     world, out = world_run(data)
     limit = math.ceil(rpm / 60) if window == 1.0 else rpm
     counts = admitted_per_window(out, "sec/hsm", window, {key_name("k")})
@@ -89,18 +93,18 @@ def test_quota_pool_rejections_consume_nothing_and_windows_reset():
     change = SimpleNamespace(kind="quota-change", at=30.0, duration=None, hsm_requests_per_minute=120.0)
     pool = QuotaPool("p/hsm", QuotaSchedule(60.0, [change], "hsm_requests_per_minute"), "per-minute",
                      BackgroundLoad(0.0, []), np.random.default_rng(0), horizon=600.0)
-    got = [pool.try_acquire(1.0 + i * 0.1) for i in range(100)]        # 60 rpm in window [0, 60)
+    got = [bool(pool.try_acquire(1.0 + i * 0.1)) for i in range(100)]        # 60 rpm in window [0, 60)
     assert got.count(True) == 60 and got[:60] == [True] * 60
     # The limit rises to 120 at 30 s, in the same window: 60 more are admitted (the 40 refused took nothing).
-    more = [pool.try_acquire(31.0 + i * 0.1) for i in range(100)]
+    more = [bool(pool.try_acquire(31.0 + i * 0.1)) for i in range(100)]
     assert more.count(True) == 60 and more[:60] == [True] * 60
     assert pool.try_acquire(60.0)                                      # a new window
     assert (pool.admitted_services, pool.rejected_services) == (121, 80)
 
     per_second = QuotaPool("p/hsm", QuotaSchedule(300.0, [], "hsm_requests_per_minute"), "per-second",
                            BackgroundLoad(0.0, []), np.random.default_rng(0), horizon=600.0)
-    assert [per_second.try_acquire(5.5) for _ in range(7)] == [True] * 5 + [False] * 2
-    assert per_second.try_acquire(5.999) is False and per_second.try_acquire(6.0) is True
+    assert [per_second.try_acquire(5.5) for _ in range(7)] == ["quota"] * 5 + [None] * 2
+    assert per_second.try_acquire(5.999) is None and per_second.try_acquire(6.0) == "quota"
 
 
 def test_resource_exhausted_fails_the_start_as_quota_exceeded_with_the_published_message(tmp_path):
@@ -162,7 +166,7 @@ def _steady_load(**extra):
 
 @pytest.mark.parametrize("how", ["kms-background-load", "background_rps"])
 def test_background_load_draws_on_the_same_quota(how):
-    quota = {"hsm_requests_per_minute": 600}           # 10 per second
+    quota = {"hsm_requests_per_minute": 600, "hsm_enforcement": "hard"}           # 10 per second
     faults = []
     if how == "background_rps":
         quota["background_rps"] = 30
@@ -184,7 +188,7 @@ def test_background_load_draws_on_the_same_quota(how):
         assert min(refused) < 60 and max(refused) > 840
     # The same load without background: nothing refused.
     _, quiet = world_run(scenario(duration=900, services=[_steady_load()],
-                                  kms={"quota": {"hsm_requests_per_minute": 600}}))
+                                  kms={"quota": {"hsm_requests_per_minute": 600, "hsm_enforcement": "hard"}}))
     assert not [a for a in quiet.audit if a[4] == 8]
 
 
@@ -232,7 +236,7 @@ def test_hsm_and_external_pools_are_separate():
 
 def test_services_with_keys_in_one_key_project_share_a_pool():
     keys = [key("a", "hsm", "shared-sec"), key("b", "hsm", "shared-sec"), key("c", "hsm", "elsewhere")]
-    quota = {"hsm_requests_per_minute": 600}
+    quota = {"hsm_requests_per_minute": 600, "hsm_enforcement": "hard"}
     services = [burst("noisy", "a"), _steady_load(name="quiet", key_id="b"), _steady_load(name="apart", key_id="c")]
     world, out = world_run(scenario(duration=400, keys=keys, services=services, kms={"quota": quota}))
     pools = out.summary["kms"]["quota_pools"]
@@ -255,7 +259,8 @@ def test_services_with_keys_in_one_key_project_share_a_pool():
 
 
 def test_peak_per_second_counts_requested_operations_admitted_or_not():
-    _, out = world_run(scenario(duration=300, services=[burst()], kms={"quota": {"hsm_requests_per_minute": 120}}))
+    _, out = world_run(scenario(duration=300, services=[burst()], kms={"quota": {"hsm_requests_per_minute": 120,
+                                                                                   "hsm_enforcement": "hard"}}))
     per_second = Counter(int(a[0]) for a in out.audit)
     per_minute = Counter(int(a[0]) // 60 for a in out.audit)
     kms = out.summary["kms"]

@@ -182,6 +182,9 @@ def test_cli_prints_the_anchor_by_its_name(tmp_path, capsys):
     assert _main([str(_write(tmp_path, TINY)), "--slo", SLO, "--replications", "2", "--out", str(tmp_path / "q")]) == 0
     out = capsys.readouterr().out
     assert "unconstrained peak demand, simulated: " in out and "closed" not in out
+    # TINY's HSM pool is soft: the guaranteed figure and the current quota with the headroom (issue 17)
+    assert "soft enforcement: " in out and "no request depends on the region's spare capacity" in out
+    assert "with the assumed headroom 1.5x" in out
 
 
 def test_the_report_does_not_show_a_negative_bound_of_a_count(solved):
@@ -193,3 +196,29 @@ def test_the_report_does_not_show_a_negative_bound_of_a_count(solved):
     row.update(mean=3.0, low=-12.9, high=18.9, values=[0, 0, 9])
     table = [line for line in report_markdown(q).splitlines() if line.startswith("| ") and "[" in line]
     assert any("3 [0, 18.9]" in line for line in table) and not any("-12.9" in line for line in table)
+
+
+# -- soft enforcement (issue 17) ------------------------------------------------------------------------------
+def test_a_soft_pool_gets_the_guaranteed_quota_and_the_current_one_with_headroom(solved):
+    """TINY's HSM pool is soft (the default): the search runs it hard, so the recommendation is the quota at
+    which no request depends on spare capacity; the current quota is also run with the headroom."""
+    solver, result, out = solved
+    assert solver.scenario.kms.quota.hsm_enforcement == "hard" and solver.as_given.kms.quota.hsm_enforcement == "soft"
+    assert all(lv.kms["served_over_quota_mean"] == 0 for lv in result.levels.values())
+    q = json.loads((out / "quota.json").read_text())
+    assert q["quota_enforcement"] == "soft" and q["soft_headroom"] == 1.5
+    assert q["guaranteed_requests_per_minute"] == q["recommended_requests_per_minute"] == result.recommended
+    soft = q["current_with_headroom"]
+    assert soft["requests_per_minute"] == result.current == 300
+    assert soft["kms"]["served_over_quota_mean"] > 0                  # the burst is served over the quota
+    hard = result.levels[result.current].kms
+    assert soft["kms"]["resource_exhausted_mean"] < hard["resource_exhausted_mean"]
+    report = (out / "quota_report.md").read_text()
+    assert "## Soft enforcement: what is guaranteed is the quota" in report
+    assert f"{soft['kms']['served_over_quota_mean']:,.3g} requests served over the quota" in report
+
+
+def test_a_hard_pool_has_no_headroom_figures():
+    hard = dict(TINY, kms={"quota": {**TINY["kms"]["quota"], "hsm_enforcement": "hard"}})
+    solver = quota.Solver(scenario_from_dict(hard), [parse_slo(SLO)], replications=2)
+    assert solver.soft_headroom is None and solver.scenario is solver.as_given

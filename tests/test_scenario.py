@@ -250,7 +250,7 @@ def test_cross_project_key_is_fine():
 def test_ekm_domains():
     assert len(RETRYABLE_EKM_DOMAINS) == 5 and len(NON_RETRYABLE_EKM_DOMAINS) == 6
     assert not RETRYABLE_EKM_DOMAINS & NON_RETRYABLE_EKM_DOMAINS
-    assert len(FAULT_KINDS) == 13
+    assert len(FAULT_KINDS) == 14          # issue 17 added kms-region-busy
 
 
 def test_json_schema_accepts_the_reference():

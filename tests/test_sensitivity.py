@@ -47,9 +47,13 @@ def tiny_runs(tmp_path_factory):
 def test_every_assumption_has_settings_that_change_a_full_scenario():
     """Each assumption's low and high settings name real keys: applied to a scenario where every condition
     holds, they validate and the arm differs from the scenario (unless the value is the scenario's own)."""
-    data = make_scenario(service={"encryption_key": "x", "startup_cpu_boost": True, "revocation_action": "shut-down",
-                                  "min_instances": 1},
-                         keys=[{"id": "x", "name": KEY_NAME, "protection": "external"}], duration="10m",
+    from conftest import base_service
+    services = [base_service(encryption_key="x", startup_cpu_boost=True, revocation_action="shut-down",
+                             min_instances=1),
+                base_service(name="hsm", encryption_key="h")]        # a soft HSM pool: the headroom applies
+    data = make_scenario(services=services, duration="10m",
+                         keys=[{"id": "x", "name": KEY_NAME, "protection": "external"},
+                               {"id": "h", "name": KEY_NAME.replace("/images", "/hsm"), "protection": "hsm"}],
                          faults=[{"at": "1m", "kind": "key-disable", "key": "x"},
                                  {"at": "2m", "kind": "ekm-outage", "duration": "1m", "error": "TLS_CERT"}])
     sc = scenario_from_dict(data)
@@ -89,6 +93,11 @@ def test_conditions_follow_the_scenario():
     assert not holds(plain, "key") and holds(plain, "always") and not holds(plain, "never")
     hsm = scenario_from_dict(make_scenario(service={"encryption_key": "k"}))
     assert holds(hsm, "quota") and holds(hsm, "failed-starts") and not holds(hsm, "external")
+    assert holds(hsm, "soft") and not holds(software, "soft")       # the headroom: soft HSM pools only
+    hard = scenario_from_dict(make_scenario(service={"encryption_key": "k"}, kms={"quota": {"hsm_enforcement": "hard"}}))
+    assert not holds(hard, "soft")
+    assert SETTINGS["kms.quota.soft_headroom"].low == {"kms.quota.soft_headroom": 1.0}
+    assert SETTINGS["kms.quota.soft_headroom"].high == {"kms.quota.soft_headroom": 3.0}
 
 
 def test_arms_are_deduplicated_and_paired(tmp_path):

@@ -48,6 +48,11 @@ SAMPLES = {
         (make_scenario(service={"traffic": {"rate": [[0, 5], [20, 5], [30, 0]]}},
                        faults=[{"at": "40s", "kind": "kms-outage", "duration": "5s"}]),
          "faults[0].at", "after every service's traffic has ended (30s)"),
+        (make_scenario(service=hsm_service(), kms={"quota": {"hsm_enforcement": "hard"}},
+                       faults=[{"at": "10s", "kind": "kms-region-busy", "duration": "5s"}]),
+         "faults[0].kind", "kms.quota.hsm_enforcement is hard: it cannot act"),
+        (make_scenario(faults=[{"at": "10s", "kind": "kms-region-busy", "duration": "5s"}]),
+         "faults[0].kind", "no service or deploy uses an HSM key: it cannot act"),
     ],
     "cpu-oversubscribed": [
         (make_scenario(service={"cpu_per_request": 0.5, "concurrency": 8, "autoscaling": {"policy": "knative"}}),

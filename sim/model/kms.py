@@ -16,7 +16,7 @@ changes it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..cost import level_of
 from ..scenario.constants import RETRYABLE_EKM_DOMAINS
@@ -53,6 +53,7 @@ class KeyOpResult:
     failure: StartFailure | None  # why a start fails on this error (None: retryable or OK)
     latency: float
     domain: str | None = None  # EKM error domain, when the external key manager answered with one
+    over_quota: bool = False   # admitted over the quota (a soft-enforced pool's headroom)
 
     @property
     def ok(self) -> bool:
@@ -148,9 +149,16 @@ class Kms:
         if active(self.kms_outages, t) is not None:
             return KeyOpResult(14, "The service is currently unavailable.", True, None, kms_latency)
         pool = self.pool_for(key)
-        if pool is not None and not pool.try_acquire(t):
+        admitted = pool.try_acquire(t) if pool is not None else "quota"
+        if admitted is None:
             return KeyOpResult(8, f"Quota exceeded for quota metric of {pool.name} requests in region.",
                                False, StartFailure.QUOTA_EXCEEDED, kms_latency)
+        result = self._after_quota(caller, key, t, method, kms_latency, ekm_latency)
+        return replace(result, over_quota=True) if admitted == "over" else result
+
+    def _after_quota(self, caller: KmsCaller, key, t: float, method: str, kms_latency: float,
+                     ekm_latency: float | None) -> KeyOpResult:
+        """The key-side rule, then the EKM's answer, for a call the quota admitted."""
         refusal = self.key_refusal(caller, key, t, method)
         if refusal is not None:
             if refusal.domain is None:
@@ -179,12 +187,14 @@ class UsageCounts:
     (admitted or not) per reason, refused by the quota (RESOURCE_EXHAUSTED) per reason, and failed per
     gRPC code in all (`FAILURE_COLUMNS`)."""
     __slots__ = ("starts", "validation", "deploy", "starts_rejected", "validation_rejected", "deploy_rejected",
-                 "resource_exhausted", "unavailable", "failed_precondition", "permission_denied")
+                 "resource_exhausted", "unavailable", "failed_precondition", "permission_denied",
+                 "served_over_quota")
 
     def __init__(self):
         self.starts = self.validation = self.deploy = self.resource_exhausted = self.unavailable = 0
         self.starts_rejected = self.validation_rejected = self.deploy_rejected = 0
         self.failed_precondition = self.permission_denied = 0
+        self.served_over_quota = 0     # admitted over the quota (soft enforcement), whatever came next
 
 
 class KmsStats:
@@ -210,6 +220,8 @@ class KmsStats:
             counts = self.usage[(pool, sec)] = UsageCounts()
         category = USAGE_CATEGORY[reason]
         setattr(counts, category, getattr(counts, category) + 1)
+        if result.over_quota:
+            counts.served_over_quota += 1
         if result.code == 8:                # RESOURCE_EXHAUSTED: refused by the quota, nothing consumed
             counts.resource_exhausted += 1
             rejected = category + "_rejected"

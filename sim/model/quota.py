@@ -13,6 +13,14 @@ has its own background (kms.quota.background_rps per protection level, and the k
 on that pool). Their arrival times
 are drawn one window at a time, for every window in order, from the pool's own stream; they are merged
 with the services' requests lazily, so background load costs no simulation events.
+
+Soft enforcement (HSM pools since 2026-02-16, `kms.quota.hsm_enforcement: soft`): a request over the quota
+is still served while the region has spare capacity, modelled as a headroom h (`kms.quota.soft_headroom`,
+an assumption; `kms-region-busy` faults lower it for a while): a window serves up to floor((h - 1) x its
+quota) requests over the quota (its quota: rpm/60 per second, floor(rpm) per minute; h read at the
+request), then refuses. A hard pool (EKM always, HSM when hard) has no headroom, so h = 1 and nothing is
+served over the quota: exactly the rule before 2026-02-16. Requests served over the quota are admitted
+(they count in the admitted figures and peaks) and are also counted apart, as `served_over_quota_*`.
 """
 from __future__ import annotations
 
@@ -25,17 +33,20 @@ from .recording import SecondCounts
 
 class QuotaPool:
     def __init__(self, name: str, limit_schedule, enforcement: str, background, rng: np.random.Generator,
-                 horizon: float):
+                 horizon: float, headroom=None):
         self.name = name                      # e.g. "acme-sec/hsm"
         self.horizon = horizon
         self.limits = limit_schedule          # QuotaSchedule: requests per minute over time
         self.window_s = 1.0 if enforcement == "per-second" else 60.0
         self.background = background          # BackgroundLoad
+        self.headroom = headroom              # HeadroomSchedule (soft enforcement) or None (hard)
         self.rng = rng
         self._window = -1                     # index of the window being filled
         self._used = 0
         self._allowance = 0                   # per-second: requests the open window admits
         self._carry = 1.0 - 1e-6              # per-second: the fraction of a request carried over
+        self._per_second = 0.0                # per-second: rpm/60 at the open window's start
+        self._over = 0                        # requests served over the quota in the open window
         self._bg_times: list[float] = []
         self._bg_next = 0
         # Figures for the summary and charts.
@@ -43,11 +54,14 @@ class QuotaPool:
         self.rejected_services = 0
         self.admitted_background = 0
         self.rejected_background = 0
+        self.served_over_quota_services = 0          # admitted over the quota (soft enforcement)
+        self.served_over_quota_background = 0
         self.peak_admitted_per_window = 0
         self.admitted_by_second = SecondCounts()     # services + background, for the peaks
         self.background_by_second = SecondCounts()   # requested background requests (admitted or not)
         self.background_rejected_by_second = SecondCounts()   # refused background requests
         self.services_by_second = SecondCounts()     # the services' requests that met the quota check
+        self.background_over_by_second = SecondCounts()   # background requests served over the quota
 
     def limit_at(self, t: float) -> int:
         """Requests the window holding t admits in all (t must be in the open window for per-second)."""
@@ -61,16 +75,33 @@ class QuotaPool:
         rpm = self.limits.at(t)
         return rpm / 60.0 if self.window_s == 1.0 else float(math.floor(rpm + 1e-9))
 
-    def try_acquire(self, t: float) -> bool:
-        """One service request at time t: True if admitted (and counted), False for RESOURCE_EXHAUSTED."""
+    @property
+    def soft(self) -> bool:
+        return self.headroom is not None
+
+    def over_quota_allowance(self, t: float) -> int:
+        """Requests the window holding t may serve over its quota: floor((h - 1) x the window's quota)."""
+        if self.headroom is None:
+            return 0
+        h = self.headroom.at(t)
+        if h <= 1.0:
+            return 0
+        quota = self._per_second if self.window_s == 1.0 else math.floor(self.limits.at(t) + 1e-9)
+        return math.floor((h - 1.0) * quota + 1e-9)
+
+    def try_acquire(self, t: float) -> str | None:
+        """One service request at time t: "quota" (admitted within the quota), "over" (admitted over it,
+        soft enforcement) or None (refused: RESOURCE_EXHAUSTED); counted."""
         self._advance(t)
         self.services_by_second.add(int(t))
-        if self._used < self.limit_at(t):
-            self._admit(t)
-            self.admitted_services += 1
-            return True
-        self.rejected_services += 1
-        return False
+        admitted = self._admission(t)
+        if admitted is None:
+            self.rejected_services += 1
+            return None
+        self.admitted_services += 1
+        if admitted == "over":
+            self.served_over_quota_services += 1
+        return admitted
 
     def finish(self, t_end: float) -> None:
         """Draw and apply the background load up to the end of the run."""
@@ -79,9 +110,18 @@ class QuotaPool:
         self._close_window()
 
     # -- internals -------------------------------------------------------------------------------------
-    def _admit(self, t: float) -> None:
-        self._used += 1
+    def _admission(self, t: float) -> str | None:
+        """Admit one request at t if the quota, or else the soft headroom, has room (and count it)."""
+        if self._used < self.limit_at(t):
+            self._used += 1
+            admitted = "quota"
+        elif self._over < self.over_quota_allowance(t):
+            self._over += 1
+            admitted = "over"
+        else:
+            return None
         self.admitted_by_second.add(int(t))
+        return admitted
 
     def _advance(self, t: float) -> None:
         """Bring the pool to time t: close earlier windows and apply background requests up to t."""
@@ -95,9 +135,9 @@ class QuotaPool:
         self._drain_background(t)
 
     def _open_window(self, w: int) -> None:
-        self._used = 0
+        self._used = self._over = 0
         if self.window_s == 1.0:
-            per_second = self.limits.at(float(w)) / 60.0
+            per_second = self._per_second = self.limits.at(float(w)) / 60.0
             credit = self._carry + per_second
             self._allowance = min(math.floor(credit + 1e-9), math.ceil(per_second - 1e-9))
             self._carry = min(max(credit - self._allowance, 0.0), 1.0 - 1e-6)
@@ -117,15 +157,18 @@ class QuotaPool:
             bt = times[self._bg_next]
             self._bg_next += 1
             self.background_by_second.add(int(bt))
-            if self._used < self.limit_at(bt):
-                self._admit(bt)
+            admitted = self._admission(bt)
+            if admitted is not None:
                 self.admitted_background += 1
+                if admitted == "over":
+                    self.served_over_quota_background += 1
+                    self.background_over_by_second.add(int(bt))
             else:
                 self.rejected_background += 1
                 self.background_rejected_by_second.add(int(bt))
 
     def _close_window(self) -> None:
-        self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used)
+        self.peak_admitted_per_window = max(self.peak_admitted_per_window, self._used + self._over)
 
     def summary(self) -> dict:
         requested = self.requested_by_second()
@@ -136,6 +179,10 @@ class QuotaPool:
             "rejected_services": self.rejected_services,
             "admitted_background": self.admitted_background,
             "rejected_background": self.rejected_background,
+            "quota_enforcement": "soft" if self.soft else "hard",
+            "soft_headroom": self.headroom.base if self.soft else 1.0,
+            "served_over_quota_services": self.served_over_quota_services,
+            "served_over_quota_background": self.served_over_quota_background,
             "peak_admitted_per_second": self.admitted_by_second.peak_per_second(),
             "peak_admitted_per_minute": self.admitted_by_second.peak_per_minute(),
             "peak_requested_per_second": requested.peak_per_second(),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 # The window kinds some lookup of the model consults (kms.py: outages and EKM latency; QuotaSchedule and
 # BackgroundLoad below). faults.check_registered refuses a window kind missing here.
 CONSULTED_WINDOW_KINDS = frozenset({"kms-outage", "ekm-outage", "ekm-latency", "quota-change",
-                                    "kms-background-load"})
+                                    "kms-background-load", "kms-region-busy"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,19 @@ class QuotaSchedule:
 
     def breakpoints(self) -> list[float]:
         return sorted({p for s, e, _ in self.changes for p in (s, e) if p is not None})
+
+
+class HeadroomSchedule:
+    """The soft headroom of an HSM pool over time: kms.quota.soft_headroom, or the `headroom` of the latest
+    `kms-region-busy` window in force (the region has no spare capacity meanwhile)."""
+
+    def __init__(self, base: float, faults):
+        self.base = base
+        self.busy = windows(faults, "kms-region-busy")
+
+    def at(self, t: float) -> float:
+        busy = active(self.busy, t)
+        return self.base if busy is None else busy.headroom
 
 
 class BackgroundLoad:

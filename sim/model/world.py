@@ -19,7 +19,7 @@ from .kms import Kms, KmsStats
 from .logs import run_error_text
 from .quota import QuotaPool
 from .records import FaultEvent, RunErrorRecord
-from .schedule import BackgroundLoad, QuotaSchedule
+from .schedule import BackgroundLoad, HeadroomSchedule, QuotaSchedule
 from .service import ServiceModel
 from .summary import run_summary
 
@@ -27,7 +27,8 @@ from .summary import run_summary
 # the services' other failures per gRPC code.
 USAGE_COUNT_COLUMNS = ("starts", "validation", "deploy", "background", "resource_exhausted",
                        "starts_rejected", "validation_rejected", "deploy_rejected", "background_rejected",
-                       "unavailable", "failed_precondition", "permission_denied")
+                       "unavailable", "failed_precondition", "permission_denied", "served_over_quota",
+                       "background_served_over_quota")
 
 PROGRESS_CHUNKS = 20
 
@@ -75,8 +76,16 @@ class World:
                 f"{project}/{level}", QuotaSchedule(getattr(sc.kms.quota, rpm_field), sc.faults, rpm_field),
                 sc.kms.quota.enforcement,
                 BackgroundLoad(sc.kms.quota.background_rps.for_pool(level), sc.faults, project, level),
-                rngs.stream(sc.seed, self.replication, "background_kms", index), sc.duration)
+                rngs.stream(sc.seed, self.replication, "background_kms", index), sc.duration,
+                headroom=self._soft_headroom(level))
         return pools
+
+    def _soft_headroom(self, level: str):
+        """The headroom of a soft-enforced pool; None (hard) for EKM always, and for HSM when hard."""
+        quota = self.scenario.kms.quota
+        if level != "hsm" or quota.hsm_enforcement == "hard":
+            return None
+        return HeadroomSchedule(quota.soft_headroom, self.scenario.faults)
 
     def next_instance_id(self) -> int:
         self._instance_ids += 1
@@ -172,13 +181,15 @@ class World:
         for (pool, sec), c in self.stats.usage.items():
             row = rows[(pool, sec)] = empty(pool, sec)
             for col in USAGE_COUNT_COLUMNS:
-                if col not in ("background", "background_rejected"):
+                if col not in ("background", "background_rejected", "background_served_over_quota"):
                     row[col] = getattr(c, col)
         for pool in self.pools.values():
             for sec, n in pool.background_by_second.items():
                 rows.setdefault((pool.name, sec), empty(pool.name, sec))["background"] = n
             for sec, n in pool.background_rejected_by_second.items():
                 rows[(pool.name, sec)]["background_rejected"] = n
+            for sec, n in pool.background_over_by_second.items():
+                rows[(pool.name, sec)]["background_served_over_quota"] = n
         for (name, sec), row in rows.items():
             pool = next((p for p in self.pools.values() if p.name == name), None)
             row["quota_per_second"] = pool.limits.at(sec) / 60.0 if pool else None

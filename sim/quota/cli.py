@@ -48,5 +48,11 @@ def main(args) -> int:
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
           f"(current {result.current:,.0f}; unconstrained peak demand, simulated: {result.lower_bound:,}{check}; "
           f"{j['levels_run']} levels run, {j['levels_skipped']} short-cut)")
+    if result.current_with_headroom is not None:      # a soft pool: the figure above is the guaranteed one
+        lv = result.current_with_headroom
+        print(f"soft enforcement: {result.recommended:,}/min is the quota at which no request depends on the "
+              f"region's spare capacity (the figure to ask for); the current {result.current:,.0f}/min with the "
+              f"assumed headroom {result.soft_headroom:g}x {'meets' if lv.met else 'fails'} the SLOs, "
+              f"{lv.kms['served_over_quota_mean']:,.1f} requests per run served over quota (best effort)")
     print(f"results: {out}")
     return 0

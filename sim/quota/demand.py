@@ -16,6 +16,9 @@ def kms_figures(summary: dict, level: str) -> dict:
                                                             default=0)),
         "peak_admitted_per_minute_mean": mean(lambda r: max((p["peak_admitted_per_minute"] for p in pools(r)),
                                                             default=0)),
+        # soft enforcement: served over the quota on the region's spare capacity (0 for a hard pool)
+        "served_over_quota_mean": mean(lambda r: sum(p.get("served_over_quota_services", 0)
+                                                     + p.get("served_over_quota_background", 0) for p in pools(r))),
     }
 
 

@@ -48,6 +48,28 @@ def _demand_section(q: dict) -> list[str]:
     return lines
 
 
+def _soft_section(q: dict) -> list[str]:
+    """Soft enforcement (HSM since 2026-02-16): what the quota guarantees, and what the headroom may add."""
+    if q.get("quota_enforcement") != "soft":
+        return []
+    cur, lv = q["current_requests_per_minute"], q["current_with_headroom"]
+    h, enforcement = q["soft_headroom"], q["enforcement"]
+    return ["## Soft enforcement: what is guaranteed is the quota", "",
+            "Since 2026-02-16 Cloud KMS soft-enforces HSM quotas: a request over the quota is served \"if the "
+            "system can serve the request\" (https://cloud.google.com/kms/quotas), that is while the region has "
+            "spare capacity. That service is best effort: only the quota is guaranteed. So the recommendation "
+            f"above, {_rate(q['guaranteed_requests_per_minute'], enforcement)}, is the quota at which the "
+            "objectives hold with nothing served over it (the pool run as hard-enforced): the figure to ask for.",
+            "",
+            f"- **At the current quota, {_rate(cur, enforcement)}, with the assumed headroom** (the region serves "
+            f"up to {h:g}x the quota; an assumption, `kms.quota.soft_headroom`): SLOs "
+            f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['served_over_quota_mean'])} requests "
+            f"served over the quota, {fmt_number(lv['kms']['resource_exhausted_mean'])} RESOURCE_EXHAUSTED and "
+            f"{fmt_number(lv['kms']['starts_failed_quota_exceeded_mean'])} instance starts failed on quota per run "
+            "(means). Spare capacity that is not there when the burst comes (a `kms-region-busy` fault) "
+            "gives the current quota's hard-enforced figures in the table below.", ""]
+
+
 def _table(q: dict) -> list[str]:
     slos = list(dict.fromkeys((r["slo"], r["service"]) for r in q["levels"][0]["metrics"]))
     head = ["quota (requests/min)", "meets SLOs"] + [f"{s} ({svc}) mean [bounds]" for s, svc in slos] + [
@@ -92,9 +114,11 @@ def report_markdown(q: dict) -> str:
     peak = q["unconstrained_peak_requests_per_minute"]
     lines += ["", f"The unconstrained peak demand (simulated, no quota limit) is {_rate(peak, q['enforcement'])}; "
               f"the recommendation is {rec / peak:.0%} of it.", ""]
+    lines += _soft_section(q)
     lines += _demand_section(q)
     lines += ["## Evidence", ""]
-    for name, rpm in (("At the current quota", cur), ("At the recommendation", rec),
+    hard = " (run hard: no spare capacity)" if q.get("quota_enforcement") == "soft" else ""
+    for name, rpm in (("At the current quota" + hard, cur), ("At the recommendation", rec),
                       ("At 80% of the recommendation", (at80 or {}).get("requests_per_minute"))):
         lv = _level(q, rpm)
         if lv is not None:
@@ -114,8 +138,9 @@ def report_markdown(q: dict) -> str:
     lines += _table(q)
     lines += ["", "## Method", "",
               "Discrete-event simulation of the Cloud Run services, their instance starts and the key operations "
-              "each start makes against Cloud KMS, with the quota enforced as Cloud KMS does (requests over the "
-              "limit get RESOURCE_EXHAUSTED and fail the instance start). The solver starts from the current "
+              "each start makes against Cloud KMS, with the quota enforced hard (requests over the limit get "
+              "RESOURCE_EXHAUSTED and fail the instance start; a soft-enforced HSM pool is run hard here, "
+              "its headroom only at the current quota). The solver starts from the current "
               "quota and the peak demand, doubles or halves until one level meets the objectives and one does "
               "not, bisects to about 3%, and rounds up to a tidy number that it runs again. "
               "`quota_curve.png` shows the objectives' metrics against the quota."]

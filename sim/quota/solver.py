@@ -14,6 +14,11 @@ from .report import fmt_number as _fmt
 UNLIMITED_RPM = 1e9
 
 
+def _with_updates(scenario, updates):
+    from ..scenario import with_updates
+    return with_updates(scenario, updates)
+
+
 class QuotaError(Exception):
     """The scenario cannot be solved (no quota-consuming key, SLO unreachable...); one line, ready to print."""
 
@@ -40,6 +45,11 @@ def protection_of(scenario, requested: str | None = None) -> str:
 
 def quota_field(level: str) -> str:
     return f"kms.quota.{level}_requests_per_minute"
+
+
+def is_soft(scenario, level: str) -> bool:
+    """Is the pool of `level` soft-enforced (HSM with hsm_enforcement: soft; EKM is always hard)?"""
+    return level == "hsm" and scenario.kms.quota.hsm_enforcement == "soft"
 
 
 def _unit(scenario) -> int:
@@ -92,6 +102,8 @@ class QuotaResult:
     unconstrained: Level
     levels: dict = field(default_factory=dict)       # rpm -> Level
     notes: list = field(default_factory=list)
+    soft_headroom: float | None = None    # a soft pool's assumed headroom (None: hard)
+    current_with_headroom: Level | None = None     # a soft pool: the current quota as the scenario runs it
 
     def to_json(self) -> dict:
         return {
@@ -102,6 +114,13 @@ class QuotaResult:
             "lower_bound_requests_per_minute": self.lower_bound,   # the old name, kept as an alias
             "protection": self.protection,
             "enforcement": self.enforcement,
+            "quota_enforcement": "hard" if self.soft_headroom is None else "soft",
+            "soft_headroom": self.soft_headroom,
+            # The quota at which the SLOs hold with nothing served over it: what the quota guarantees, so
+            # the figure to ask for (= recommended; under soft enforcement the search runs the pool hard).
+            "guaranteed_requests_per_minute": self.recommended,
+            "current_with_headroom": None if self.current_with_headroom is None else
+            self.current_with_headroom.to_json(),
             "quota_field": quota_field(self.protection),
             "slo": [s.text for s in self.slos],
             "objectives": [{"slo": s.text, "metric": s.metric, "op": s.op, "threshold": s.threshold}
@@ -127,13 +146,19 @@ class Solver:
             raise QuotaError(f"--confidence must be at least 0.5 and below 1, got {confidence:g}")
         if replications < 2:
             raise QuotaError(f"--replications must be at least 2 to state a confidence, got {replications}")
-        self.scenario = scenario
         self.slos = list(slos)
         self.confidence = confidence
         self.replications = replications
         self.workers = workers
         self.level = protection_of(scenario, protection)
         self.field = quota_field(self.level)
+        # Soft enforcement (HSM since 2026-02-16): over-quota service is best effort, so the search runs the
+        # pool hard (what the quota guarantees); the scenario as it is (with its headroom) is run once, at
+        # the current quota.
+        self.as_given = scenario
+        self.soft_headroom = float(scenario.kms.quota.soft_headroom) if is_soft(scenario, self.level) else None
+        self.scenario = scenario if self.soft_headroom is None else \
+            _with_updates(scenario, {"kms.quota.hsm_enforcement": "hard"})
         self.unit = _unit(scenario)
         current = float(getattr(scenario.kms.quota, f"{self.level}_requests_per_minute"))
         self.current = int(current) if current.is_integer() else current
@@ -156,12 +181,12 @@ class Solver:
         return run(with_updates(self.scenario, {self.field: rpm}), replications=self.replications,
                    workers=self.workers, baseline=self.baseline, scheduler=self.scheduler)
 
-    def _summary(self, rpm: float) -> dict:
+    def _summary(self, rpm: float, scenario=None) -> dict:
         """The level's runs through the study engine (local processes or a Dask cluster), in replication order."""
         from ..scenario import with_updates
         from ..study.engine import run_cells
         from ..study.units import study_summary
-        [runs] = run_cells([with_updates(self.scenario, {self.field: rpm})], self.replications,
+        [runs] = run_cells([with_updates(scenario or self.scenario, {self.field: rpm})], self.replications,
                            baseline=self.baseline, workers=self.workers, scheduler=self.scheduler,
                            first_cell=len(self.levels) + 1)
         return study_summary(runs)
@@ -181,6 +206,16 @@ class Solver:
         level = Level(rpm, met, rows, kms_figures(summary, self.level), time.perf_counter() - t0)
         self.levels[rpm] = level
         self.progress(f"  {rpm:>12,.0f}/min: {'meets' if met else 'fails'} the SLOs  ({level.seconds:.1f} s)")
+        return level
+
+    def evaluate_with_headroom(self, rpm: float) -> Level:
+        """A soft pool at `rpm` with the scenario's headroom (best effort: what the region may serve over)."""
+        t0 = time.perf_counter()
+        summary = self._summary(rpm, self.as_given)
+        met, rows = assess(self.slos, summary, self.confidence)
+        level = Level(rpm, met, rows, kms_figures(summary, self.level), time.perf_counter() - t0)
+        self.progress(f"  {rpm:>12,.0f}/min: {'meets' if met else 'fails'} the SLOs with the soft headroom "
+                      f"{self.soft_headroom:g}x  ({level.seconds:.1f} s)")
         return level
 
     def peak_demand(self) -> tuple[Level, dict]:
@@ -222,10 +257,11 @@ class Solver:
             self.evaluate(at_80)
         else:
             at_80 = None
-        notes = self._notes(ceiling, recommended, at_80)
+        with_headroom = None if self.soft_headroom is None else self.evaluate_with_headroom(self.current)
+        notes = self._notes(ceiling, recommended, at_80, with_headroom)
         return QuotaResult(self.scenario.name, self.slos, self.level, self.scenario.kms.quota.enforcement,
                            self.confidence, self.replications, self.current, lower, recommended, at_80, demand,
-                           unconstrained, dict(self.levels), notes)
+                           unconstrained, dict(self.levels), notes, self.soft_headroom, with_headroom)
 
     def _quota_changes(self) -> list:
         return [f for f in self.scenario.faults
@@ -239,8 +275,19 @@ class Solver:
                 break
         return hi  # tidy values above hi failed (the SLO is not monotone in the quota here): keep hi
 
-    def _notes(self, ceiling, recommended, at_80) -> list[str]:
+    def _notes(self, ceiling, recommended, at_80, with_headroom=None) -> list[str]:
         notes = []
+        if with_headroom is not None:
+            served = with_headroom.kms["served_over_quota_mean"]
+            notes.append(
+                f"The HSM quota is soft-enforced (Cloud KMS since 2026-02-16): requests over it are served while "
+                f"the region has spare capacity, which is not guaranteed. The recommendation is the quota at "
+                f"which the objectives hold with nothing served over it (the pool run hard). At the current "
+                f"quota with the assumed headroom ({self.soft_headroom:g}x the quota, an assumption) the "
+                f"objectives {'hold' if with_headroom.met else 'do not hold'}, with {served:,.1f} requests per "
+                f"run served over the quota (mean): "
+                + ("the current quota relies on spare capacity for them." if with_headroom.met and
+                   not self.levels[self.current].met else "best effort, not to plan on."))
         if self._quota_changes():
             notes.append(f"The scenario's quota-change faults set the {self.level} quota for part of the run; "
                          "the solver varies the base quota only, so those windows keep their own values.")

@@ -271,6 +271,22 @@ class KmsBackgroundLoad(FaultBase):
         return f"kms-background-load +{self.rps:g}/s ({where})"
 
 
+class KmsRegionBusy(FaultBase):
+    """The region has no spare capacity for `duration`: soft-enforced HSM pools serve over their quota only
+    up to `headroom` times it (1, the default: nothing over the quota, as hard enforcement) instead of
+    kms.quota.soft_headroom. Hard-enforced pools (EKM always, HSM with hsm_enforcement: hard) are unchanged."""
+
+    colour: ClassVar[str] = "darkkhaki"
+
+    kind: Literal["kms-region-busy"]
+    duration: Seconds(gt=0) = Field(description=DURATION)
+    headroom: Number(ge=1) = Field(1.0, description="the soft headroom meanwhile (1: none, requests over the "
+                                                    "quota are refused)")
+
+    def label(self) -> str:
+        return "kms-region-busy" + (f" (headroom {self.headroom:g}x)" if self.headroom != 1 else "")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # IAM and deployments.
 
@@ -359,7 +375,7 @@ class DeployFault(FaultBase):
 
 Fault = Annotated[
     Union[KeyDisable, KeyEnable, KeyScheduleDestroy, KeyRestore, KeyDestroy, EkmOutage, EkmLatency, KmsOutage,
-          QuotaChange, KmsBackgroundLoad, IamRevoke, IamGrant, DeployFault],
+          QuotaChange, KmsBackgroundLoad, KmsRegionBusy, IamRevoke, IamGrant, DeployFault],
     Field(discriminator="kind")]
 FAULT_CLASSES: dict[str, type[FaultBase]] = {
     kind: cls for cls in typing.get_args(typing.get_args(Fault)[0])

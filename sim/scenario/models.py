@@ -92,6 +92,13 @@ class Quota(StrictModel):
     hsm_requests_per_minute: Number(gt=0) = 30000.0
     external_requests_per_minute: Number(gt=0) = 6000.0
     enforcement: Literal["per-second", "per-minute"] = "per-second"
+    hsm_enforcement: Literal["soft", "hard"] = Field("soft", description=(
+        "soft: since 2026-02-16 Cloud KMS serves HSM requests over the quota while the region has spare "
+        "capacity (up to soft_headroom times the quota); hard: refuse everything over the quota (the rule "
+        "before 2026-02-16). External (EKM) keys are always hard-enforced"))
+    soft_headroom: Number(ge=1) = Field(1.5, description=(
+        "soft enforcement: the region serves requests up to this multiple of the HSM quota in each window "
+        "(an assumption, plausible 1 to 3; 1 behaves as hard). A kms-region-busy fault lowers it for a while"))
     background_rps: Annotated[BackgroundRps, BeforeValidator(_background_rps), WithJsonSchema({"anyOf": [
         {"type": "number", "minimum": 0, "description": "requests per second on the HSM pool"},
         {"type": "object", "additionalProperties": False,

@@ -133,6 +133,12 @@ def faults_that_cannot_act(ctx: Context) -> Iterable[Finding]:
               and key not in ctx.used_keys):
             yield ("faults", i, "key"), (f"no service or deploy uses key {key!r}: this {fault.kind} "
                                          "cannot act")
+        if fault.kind == "kms-region-busy" and not ("hsm" in ctx.used_levels()
+                                                    and sc.kms.quota.hsm_enforcement == "soft"):
+            why = ("kms.quota.hsm_enforcement is hard" if "hsm" in ctx.used_levels()
+                   else "no service or deploy uses an HSM key")
+            yield ("faults", i, "kind"), (f"kms-region-busy takes away the headroom of soft-enforced HSM quotas "
+                                          f"(EKM is always hard), and {why}: it cannot act")
         if all_ended is not None and fault.at >= all_ended:
             yield ("faults", i, "at"), (f"at {format_duration(fault.at)}, after every service's traffic has "
                                         f"ended ({format_duration(all_ended)}): no request will meet it")

@@ -36,6 +36,7 @@ def holds(scenario, when: str, metric: str = "cost") -> bool:
         "key": bool(keys),
         "external": external,
         "quota": quota,
+        "soft": scenario.kms.quota.hsm_enforcement == "soft" and any(k.protection == "hsm" for k in keys),
         "key-fault": bool(kinds & STATE_FAULTS),
         "revocation": bool(kinds & REVOKING_FAULTS),
         "retry": external or "kms-outage" in kinds,
