@@ -155,6 +155,12 @@ class Solver:
         # Soft enforcement (HSM since 2026-02-16): over-quota service is best effort, so the search runs the
         # pool hard (what the quota guarantees); the scenario as it is (with its headroom) is run once, at
         # the current quota.
+        for slo in self.slos:
+            check_known(slo)          # against the declared summary schema (sim.summary_schema)
+        try:                          # every level records the windows the SLOs name
+            scenario = with_windows(scenario, windows_of(self.slos))
+        except WindowError as exc:
+            raise QuotaError(f"--slo: {exc}") from None
         self.as_given = scenario
         self.soft_headroom = float(scenario.kms.quota.soft_headroom) if is_soft(scenario, self.level) else None
         self.scenario = scenario if self.soft_headroom is None else \
@@ -168,12 +174,6 @@ class Solver:
         self.scheduler = scheduler
         self.unconstrained: Level | None = None
         self.short_cut_from: int | None = None     # levels at or above it reuse the unlimited run (solve sets it)
-        for slo in self.slos:
-            check_known(slo)          # against the declared summary schema (sim.summary_schema)
-        try:                          # every level records the windows the SLOs name
-            self.scenario = with_windows(scenario, windows_of(self.slos))
-        except WindowError as exc:
-            raise QuotaError(f"--slo: {exc}") from None
 
     def _run(self, rpm: float):
         from ..runner import run
