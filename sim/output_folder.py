@@ -47,12 +47,13 @@ def follow_umask(path: Path, folder: bool) -> None:
 
 
 def _name_max(path: Path) -> int:
-    for folder in (path, *path.parents):
-        if folder.is_dir():
-            try:
+    """The longest name the file system of `path`'s nearest existing folder accepts (bytes)."""
+    for folder in path.parents:
+        try:
+            if folder.is_dir():
                 return os.pathconf(folder, "PC_NAME_MAX")
-            except (OSError, ValueError):
-                break
+        except (OSError, ValueError):
+            continue
     return 255
 
 
@@ -69,7 +70,7 @@ def check_output_folder(out_dir: str | Path, *, suffixes: tuple[str, ...] = (), 
 
     suffixes: sibling folders the command also writes (a study's `<out>.partial`): their names must fit too.
     probe: write and remove a file where the results will be written (and beside the folder for suffixes)."""
-    path = Path(out_dir).resolve()
+    path = Path(out_dir).absolute()               # names first: resolve() itself fails on one too long
     limit = _name_max(path)
     for part in path.parts[1:]:
         if len(part.encode()) > limit:
@@ -80,6 +81,7 @@ def check_output_folder(out_dir: str | Path, *, suffixes: tuple[str, ...] = (), 
             raise OutputFolderError(f"{out_dir}: the name is too long to add {suffix!r} (the file system allows "
                                     f"{limit} bytes); choose a shorter --out")
     try:
+        path = path.resolve()
         if path.exists() or path.is_symlink():
             if not path.is_dir():
                 raise OutputFolderError(f"{out_dir}: exists and is not a folder; choose another output folder")

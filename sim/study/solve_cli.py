@@ -61,7 +61,8 @@ def main(args) -> int:
         f"per level, confidence {solver.confidence:g})" + (f"; resuming {partial}" if resumed else ""))
     try:
         result = solver.solve()
-    except SolveError as exc:
+    except SolveError as exc:              # the search cannot go on as asked: other options, another study
+        discard(partial)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Unmet as exc:                   # an answer, not an interruption: nothing to resume
