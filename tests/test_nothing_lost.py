@@ -107,6 +107,18 @@ def test_only_files_the_program_listed_as_written_are_removed(tmp_path):
     assert (legacy / "summary.json").read_text() == '{"new": 1}' and not leftovers(tmp_path)
 
 
+def test_a_file_list_naming_files_outside_the_folder_deletes_nothing_there(tmp_path):
+    from sim.output_folder import FILE_LIST, atomic_folder
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    victim.write_text("not the program's")
+    out.mkdir()
+    (out / FILE_LIST).write_text(json.dumps({"files": ["../victim.txt", str(victim), "a/../../victim.txt", 3]}))
+    with atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("x")
+    assert victim.read_text() == "not the program's"
+    assert json.loads((out / FILE_LIST).read_text())["files"] == ["a.txt"]
+
+
 # -- 2. solve, quota and sensitivity keep their units and resume ----------------------------------------------
 def test_ctrl_c_on_solve_keeps_its_units_and_resume_runs_only_the_rest(tmp_path, monkeypatch):
     path, out = scenario_file(tmp_path), tmp_path / "sv"
