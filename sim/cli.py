@@ -14,6 +14,7 @@ import sys
 from sim import estimate
 from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema, scenario_markdown
 from sim.study.cluster import add_scheduler_argument
+from sim.output_folder import OutputFolderError
 from sim.study.errors import StudyError
 
 
@@ -84,7 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--metric", metavar="M", help="the charted figure of each service, a summary path, "
                                                      "optionally @WINDOW (capacity.shortfall_fraction; e.g. "
                                                      "requests.failed@fault[0]+10m)")
-    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep (<out>.partial)")
     sweep.add_argument("--seed", type=_non_negative_int, metavar="N", help="root seed (overrides the file)")
     _study_options(sweep, "sweep")
 
@@ -151,6 +151,8 @@ def _study_options(parser, suffix: str, quiet: bool = True) -> None:
     add_scheduler_argument(parser)
     parser.add_argument("--out", metavar="DIR", help=f"output folder (default: results/<scenario name>-{suffix})")
     parser.add_argument("--duration", metavar="D", help=DURATION_HELP)
+    parser.add_argument("--resume", action="store_true",
+                        help=f"continue an interrupted {suffix} from its saved units (<out>.partial)")
     if quiet:
         parser.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
     estimate.add_arguments(parser)
@@ -251,9 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     except StudyError as exc:  # a Dask scheduler not reached, Dask not installed: one line
         print(exc, file=sys.stderr)
         return 2
+    except OutputFolderError as exc:   # a results folder that could not be written (after the work): one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:     # a write refused by the system (full disk, file size limit): one line, no traceback
+        print(f"error: {exc.filename or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2

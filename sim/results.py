@@ -1,18 +1,15 @@
 """Writing and reading a results folder (the contract is shared/results-reference.md).
 
-Everything is written to a temporary folder beside the target and moved into place at the end, so a run
-that fails never leaves a half-written folder and never damages an earlier one.
+Everything is written to a temporary folder and moved into place file by file at the end (sim/output_folder.py),
+so a run that fails never leaves a half-written folder, never damages an earlier one and never deletes a file
+the program did not write.
 """
 from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,6 +19,9 @@ import yaml
 
 from .model.logs import Clock, audit_entry, run_error_entry
 from .model.recorder import COUNTERS, LEVELS
+from .output_folder import (  # noqa: F401  (re-exported: the commands import them from here)
+    RESULT_MARKERS, OutputFolderError, atomic_folder, check_output_folder,
+)
 
 TIMESERIES_COLUMNS = ("time_s", "service", "arrivals", "served", "failed_429", "failed_504", "pending",
                       "in_flight", "instances_starting", "instances_ready", "instances_desired", "cold_starts",
@@ -76,51 +76,6 @@ def timeseries_rows(timeseries: dict, interval: float):
         n = len(cols["arrivals"])
         for b in range(n):
             yield {"time_s": b * interval, "service": name, **{c: cols[c][b] for c in cols}}
-
-
-# A folder holding one of these was written by a run, a quota search or a study, and may be replaced by the next one.
-RESULT_MARKERS = ("manifest.json", "summary.json", "quota.json", "sweep.json", "sensitivity.json",
-                  "compare.json")
-
-
-class OutputFolderError(Exception):
-    """The output folder cannot be used; one line, ready to print."""
-
-
-def check_output_folder(out_dir: str | Path) -> Path:
-    """The resolved folder, if it may be (re)written: absent, empty, or holding earlier results.
-
-    Anything else (a folder of the user's own files) is refused rather than replaced."""
-    path = Path(out_dir).resolve()
-    if path.exists():
-        if not path.is_dir():
-            raise OutputFolderError(f"{out_dir}: exists and is not a folder; choose another output folder")
-        if any(path.iterdir()) and not any((path / m).exists() for m in RESULT_MARKERS):
-            raise OutputFolderError(f"{out_dir}: exists and does not hold earlier results, so it will not be "
-                                    "replaced; choose another output folder")
-    return path
-
-
-@contextmanager
-def atomic_folder(out_dir: str | Path):
-    """Yield a temporary folder beside `out_dir`; on success it takes out_dir's place (an earlier results
-    folder there is removed only then), on any failure it is removed and out_dir is left as it was."""
-    out_dir = check_output_folder(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
-        yield tmp
-        old = None
-        if out_dir.exists():
-            check_output_folder(out_dir)             # still ours: nothing else appeared there meanwhile
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def write_results(result, out_dir: str | Path, plots=None) -> Path:

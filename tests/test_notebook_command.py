@@ -28,8 +28,9 @@ def test_a_notebook_runs_on_the_planners_scenario(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert source.read_bytes() == before                              # the source is not overwritten
-    assert sorted(p.name for p in out.iterdir()) == [
-        "manifest.json", "quota_increase_justification.html", "quota_increase_justification.ipynb"]
+    assert sorted(p.name for p in out.iterdir()) == [            # with the list of the files it wrote
+        ".cmek-sim-files.json", "manifest.json", "quota_increase_justification.html",
+        "quota_increase_justification.ipynb"]
     html = (out / "quota_increase_justification.html").read_text()
     assert html.count("data:image/png;base64,") >= 4                 # the charts are in the file itself
     nb = nbformat.read(out / "quota_increase_justification.ipynb", as_version=4)

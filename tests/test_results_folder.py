@@ -18,13 +18,16 @@ def small_result():
     return run(scenario_from_dict(make_scenario(duration="60s")))
 
 
-def test_rerun_replaces_an_earlier_results_folder(tmp_path):
+def test_rerun_replaces_the_files_it_writes_and_keeps_the_users(tmp_path):
     out = tmp_path / "r"
     results_module.write_results(small_result(), out, plots=False)
-    (out / "stale.txt").write_text("from an older run")
+    (out / "NOTES.md").write_text("the user's own notes")
+    (out / "summary.json").write_text("{}")                    # a result file: the rerun replaces it
     results_module.write_results(small_result(), out, plots=False)
-    assert (out / "summary.json").exists() and not (out / "stale.txt").exists()
+    assert json.loads((out / "summary.json").read_text())["replications"] == 1
+    assert (out / "NOTES.md").read_text() == "the user's own notes"
     assert [p.name for p in tmp_path.iterdir()] == ["r"]          # no temporary folder left behind
+    assert not [p for p in out.iterdir() if p.name.startswith(".cmek-sim-tmp-")]
 
 
 def test_a_failed_write_leaves_the_earlier_results_untouched(tmp_path, monkeypatch):

@@ -195,9 +195,11 @@ def test_workers_and_scheduler_pass_through_to_the_engine(tmp_path, monkeypatch)
         raise KeyboardInterrupt          # stop there: only the call matters
     monkeypatch.setattr(engine, "run_units", fake_run_units)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:1")
+    monkeypatch.chdir(tmp_path)          # the default output folder (and its .partial) land here
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(TINY))
+    store = tmp_path / "results" / f"{TINY['name']}-sensitivity.partial" / "units"
     assert main(["sensitivity", str(path), "--workers", "2", "--quiet"]) == 130
-    assert seen == {"workers": 2, "scheduler": "tcp://127.0.0.1:1", "progress": False}
-    assert main(["sensitivity", str(path), "--scheduler", "tcp://10.0.0.1:8786"]) == 130
-    assert seen == {"workers": 1, "scheduler": "tcp://10.0.0.1:8786", "progress": True}
+    assert seen == {"workers": 2, "scheduler": "tcp://127.0.0.1:1", "progress": False, "store": store}
+    assert main(["sensitivity", str(path), "--scheduler", "tcp://10.0.0.1:8786", "--resume"]) == 130
+    assert seen == {"workers": 1, "scheduler": "tcp://10.0.0.1:8786", "progress": True, "store": store}

@@ -114,10 +114,12 @@ def import_service(file: str | Path, *, protection: str = "software", protection
 
 def write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, then rename: never a half-written scenario."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    from ..output_folder import follow_umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        follow_umask(Path(tmp), folder=False)        # mkstemp makes it 0600; a scenario is shared like any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

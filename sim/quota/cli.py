@@ -12,6 +12,7 @@ def main(args) -> int:
     from ..study.cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
+    from ..study.partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
         duration = getattr(args, "duration", None)  # --duration overrides the file's, as for `sim run`
@@ -20,7 +21,7 @@ def main(args) -> int:
                         workers=max(1, args.workers or 1), protection=args.protection,
                         scheduler=scheduler_address(getattr(args, "scheduler", None)),
                         progress=lambda text: print(text, file=sys.stderr, flush=True))
-        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota")
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota", suffixes=(PARTIAL_SUFFIX,))
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
@@ -33,14 +34,30 @@ def main(args) -> int:
     if refusal:                  # about QUOTA_LEVELS levels of paired replications, refused before any runs
         print(refusal, file=sys.stderr)
         return 2
+    digest = inputs_digest("quota", scenario.to_resolved_dict(), args.slo, solver.level, solver.replications,
+                           solver.confidence)
+    try:   # each finished unit of a level is saved there: Ctrl-C keeps them, --resume continues
+        partial, resumed = open_partial(out, digest, getattr(args, "resume", False), what="quota search",
+                                        other="other inputs (the scenario or an option differs)")
+    except PartialFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    solver.store = partial / "units"
     print(f"solving the {solver.level} quota of {scenario.name} ({solver.replications} replications per level, "
-          f"confidence {solver.confidence:g})", file=sys.stderr)
+          f"confidence {solver.confidence:g})" + (f"; resuming {partial}" if resumed else ""), file=sys.stderr)
     try:
         result = solver.solve()
-    except QuotaError as exc:
+    except QuotaError as exc:            # an answer, not an interruption: nothing to resume
+        discard(partial)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    write_quota(result, out)
+    try:
+        write_quota(result, out)
+    except OutputFolderError as exc:
+        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
+              file=sys.stderr)
+        return 2
+    discard(partial)
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"

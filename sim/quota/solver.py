@@ -172,6 +172,7 @@ class Solver:
         self.progress = progress or (lambda text: None)
         self.levels: dict[float, Level] = {}
         self.scheduler = scheduler
+        self.store = None                 # the resume store (a folder), set by the command
         self.unconstrained: Level | None = None
         self.short_cut_from: int | None = None     # levels at or above it reuse the unlimited run (solve sets it)
 
@@ -188,7 +189,7 @@ class Solver:
         from ..study.units import study_summary
         [runs] = run_cells([with_updates(scenario or self.scenario, {self.field: rpm})], self.replications,
                            baseline=self.baseline, workers=self.workers, scheduler=self.scheduler,
-                           first_cell=len(self.levels) + 1)
+                           first_cell=len(self.levels) + 1, store=self.store)
         return study_summary(runs)
 
     def evaluate(self, rpm: float) -> Level:

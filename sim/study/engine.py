@@ -57,6 +57,11 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
                 counts["done"] += 1
                 bar.advance(ran)
                 yield unit, summary
+        if saved is not None and saved.rejected:
+            bar.close()
+            print(f"{len(saved.rejected)} saved unit(s) in {saved.folder} failed their check (damaged or edited: "
+                  f"{', '.join(saved.rejected[:3])}{' ...' if len(saved.rejected) > 3 else ''}) and were rerun",
+                  file=sys.stderr)
     except KeyboardInterrupt:
         bar.close()
         if saved is not None:
@@ -69,11 +74,12 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
 
 
 def run_cells(scenarios: list, replications: int, *, baseline: bool, workers: int = 1, scheduler: str | None = None,
-              progress: bool = False, first_cell: int = 0) -> list[list[dict]]:
+              progress: bool = False, first_cell: int = 0, store: Path | None = None) -> list[list[dict]]:
     """Each scenario (one cell, numbered from `first_cell`) run `replications` times on paired streams; per
     cell, its run summaries in replication order (for the studies that keep whole summaries: solve, quota,
-    sensitivity; a sweep reduces each unit as it arrives instead)."""
+    sensitivity; a sweep reduces each unit as it arrives instead). store: the resume store, as for run_units."""
     units = [u for i, sc in enumerate(scenarios) for u in units_for(sc, first_cell + i, replications, baseline)]
     done = {(u.cell, u.replication): summary
-            for u, summary in run_units(units, workers=workers, scheduler=scheduler, progress=progress)}
+            for u, summary in run_units(units, workers=workers, scheduler=scheduler, progress=progress,
+                                            store=store)}
     return [[done[first_cell + i, r] for r in range(replications)] for i in range(len(scenarios))]

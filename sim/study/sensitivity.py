@@ -132,11 +132,13 @@ def table(data: dict) -> str:
     return "\n".join(lines)
 
 
-def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool) -> dict[int, list]:
-    """Every arm's replications through the study engine; per cell, run summaries in replication order."""
+def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool,
+             store=None) -> dict[int, list]:
+    """Every arm's replications through the study engine (each unit saved in `store`, the resume store); per
+    cell, run summaries in replication order."""
     from .engine import run_cells
     runs = run_cells(arms.cells, replications, baseline=baseline, workers=workers, scheduler=scheduler,
-                     progress=not quiet)
+                     progress=not quiet, store=store)
     return dict(enumerate(runs))
 
 
@@ -144,6 +146,7 @@ def main(args) -> int:
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
     from ..estimate import check_work
+    from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
     try:
         path, window = split_metric(args.metric)
         metric_text = metric_name(path, window)
@@ -151,7 +154,8 @@ def main(args) -> int:
         scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
         if window is not None:                   # every arm records the window (arms copy the scenario)
             scenario = with_windows(scenario, [window])
-        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity",
+                                  suffixes=(PARTIAL_SUFFIX,))
         arms = build_arms(scenario, metric_text)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
@@ -170,9 +174,24 @@ def main(args) -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
-    runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet)
+    digest = inputs_digest("sensitivity", [c.to_resolved_dict() for c in arms.cells], metric_text, replications,
+                           baseline)
+    try:   # each finished unit is saved there: Ctrl-C keeps every arm computed, --resume continues
+        partial, _ = open_partial(out, digest, args.resume, what="sensitivity study",
+                                  other="other inputs (the scenario or an option differs)")
+    except PartialFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet,
+                    store=partial / "units")
     data = analyse(scenario, arms, runs, metric_text, replications)
-    write_sensitivity(data, out)
+    try:
+        write_sensitivity(data, out)
+    except OutputFolderError as exc:
+        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
+              file=sys.stderr)
+        return 2
+    discard(partial)
     if not args.quiet:
         print(table(data))
         print(f"results: {out}")

@@ -116,6 +116,7 @@ class Solver:
         self.scenario, self.param, self.slos, self.service = scenario, param, list(slos), service
         self.confidence, self.replications = confidence, replications
         self.workers, self.scheduler = workers, scheduler
+        self.store = None                 # the resume store (a folder), set by the command
         self.progress = progress or (lambda text: None)
         self.baseline = any(s.path[0] == "capacity_loss" for s in self.slos)
         try:
@@ -176,7 +177,7 @@ class Solver:
             raise SolveError(f"{self.param}={value:g} is not a valid setting ({exc.problems[0]}); "
                              "bound the search with --low/--high") from None
         [runs] = run_cells([scenario], self.replications, baseline=self.baseline, workers=self.workers,
-                           scheduler=self.scheduler, first_cell=len(self.levels))
+                           scheduler=self.scheduler, first_cell=len(self.levels), store=self.store)
         cost = level_cost(runs, windows_of(self.slos))   # every service's cost, before --service narrows
         if self.service is not None:
             runs = [{**r, "services": {self.service: r["services"][self.service]}} for r in runs]

@@ -26,6 +26,7 @@ def main(args) -> int:
     from .cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
+    from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
     from .solve import SolveError, Solver, Unmet
     quiet = getattr(args, "quiet", False)
     say = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr, flush=True))
@@ -35,7 +36,7 @@ def main(args) -> int:
         solver = Solver(scenario, args.param, slos, service=args.service, low=args.low, high=args.high,
                         confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), scheduler=scheduler_address(args.scheduler), progress=say)
-        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-solve")
+        out = check_output_folder(args.out or Path("results") / f"{scenario.name}-solve", suffixes=(PARTIAL_SUFFIX,))
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
@@ -47,17 +48,34 @@ def main(args) -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
-    say(f"solving {args.param} of {scenario.name} (current {solver.current:g}; {solver.replications} replications "
-        f"per level, confidence {solver.confidence:g})")
-    try:
-        result = solver.solve()
-    except SolveError as exc:
+    digest = inputs_digest("solve", scenario.to_resolved_dict(), args.param, args.slo, args.service, args.low,
+                           args.high, solver.replications, solver.confidence)
+    try:   # each finished unit is saved there: Ctrl-C keeps every level computed, --resume continues
+        partial, resumed = open_partial(out, digest, args.resume, what="solve",
+                                        other="other inputs (the scenario or an option differs)")
+    except PartialFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Unmet as exc:
+    solver.store = partial / "units"
+    say(f"solving {args.param} of {scenario.name} (current {solver.current:g}; {solver.replications} replications "
+        f"per level, confidence {solver.confidence:g})" + (f"; resuming {partial}" if resumed else ""))
+    try:
+        result = solver.solve()
+    except SolveError as exc:              # the search cannot go on as asked: other options, another study
+        discard(partial)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Unmet as exc:                   # an answer, not an interruption: nothing to resume
+        discard(partial)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    write_solve(result, out)
+    try:
+        write_solve(result, out)
+    except OutputFolderError as exc:
+        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
+              file=sys.stderr)
+        return 2
+    discard(partial)
     if quiet:
         return 0
     at_80 = result.at_80_percent

@@ -10,16 +10,15 @@ Its arguments are defined in sim/cli.py.
 """
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from ..scenario import ScenarioError, load_with_warnings
 from ..windows import WindowError, with_windows
+from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, open_partial
 from .sweep_files import (
-    DEFAULT_METRIC, PartialFolderError, cells_digest, check_metric, figure_specs, open_partial, study_json,
-    unit_figures, write_sweep,
+    DEFAULT_METRIC, cells_digest, check_metric, figure_specs, study_json, unit_figures, write_sweep,
 )
 from .sweep_grid import build_grid, parse_settings
 
@@ -47,7 +46,7 @@ def main(args) -> int:
     replications = args.replications or scenario.replications
     out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-sweep"
     try:
-        check_output_folder(out)                 # before the work: a refused folder costs no waiting
+        check_output_folder(out, suffixes=(PARTIAL_SUFFIX,))   # before the work: a refusal costs no waiting
     except OutputFolderError as exc:
         return _error(str(exc))
     scenarios = [c.scenario for c in cells]
@@ -59,7 +58,7 @@ def main(args) -> int:
     refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet)
     if refusal:
         if not resumed:              # nothing was saved in it yet
-            shutil.rmtree(partial, ignore_errors=True)
+            discard(partial)
         return _error(refusal)
     faults = any(s.faults for s in scenarios)
     specs = figure_specs([s.name for s in scenario.services], faults, metric)
@@ -76,8 +75,11 @@ def main(args) -> int:
         print(f"sweep interrupted ({len(figures)} of {total} units came back): the same command with --resume "
               f"continues it from {partial}", file=sys.stderr)
         return 130
-    _write(out, study, cells, settings, figures, [c for c, _, _ in specs])
-    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        _write(out, study, cells, settings, figures, [c for c, _, _ in specs])
+    except OutputFolderError as exc:
+        return _error(f"{exc}; the finished units stay in {partial}: the same command with --resume writes them")
+    discard(partial)
     if not args.quiet:
         print(_table(study, cells, settings, out))
         print(f"results: {out}  ({time.perf_counter() - started:.1f} s)")

@@ -1,5 +1,5 @@
-"""What a sweep writes: its figures per (cell, replication), the files of its folder, and the folder of an
-interrupted sweep (`<out>.partial`) that `--resume` continues.
+"""What a sweep writes: its figures per (cell, replication), the files of its folder, and what the folder of
+an interrupted sweep (`<out>.partial`, sim/study/partial.py) depends on.
 
 Every file depends only on the study (scenario, settings, replications, seed), never on the number of
 workers, the engine or an interruption: rows in (cell, replication) order, floats written with repr, no
@@ -30,7 +30,6 @@ SERVICE_FIGURES = ("requests.arrived", "requests.failed", "requests.failed_fract
 FAULT_FIGURES = ("capacity_loss.ready_instance_s",)
 KMS_FIGURES = ("operations", "resource_exhausted")
 DERIVED = ("requests.failed",)          # figures the sweep derives: not in a run summary
-PARTIAL_SUFFIX = ".partial"
 
 
 # -- the figures ------------------------------------------------------------------------------------------
@@ -136,38 +135,8 @@ def study_json(args, scenario, settings, cells, replications: int, metric: str, 
     }
 
 
-# -- the folder of an interrupted sweep -------------------------------------------------------------------
-class PartialFolderError(Exception):
-    """The partial folder cannot be used; one line, ready to print."""
-
-
-def partial_folder(out: Path) -> Path:
-    return out.with_name(out.name + PARTIAL_SUFFIX)
-
-
+# -- what an interrupted sweep's saved units depend on -------------------------------------------------
 def cells_digest(cells, baseline: bool) -> str:
     """What the saved units depend on: every cell's resolved scenario (so never mixed with another grid)."""
     text = json.dumps([[c.index, c.scenario.to_resolved_dict()] for c in cells] + [baseline], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def open_partial(out: Path, digest: str, resume: bool) -> tuple[Path, bool]:
-    """The partial folder (its `units/` is the engine's store) and whether it was resumed.
-
-    Without --resume an existing one is refused; with it, it must hold this very grid."""
-    partial = partial_folder(out)
-    stamp = partial / "study.json"
-    if partial.exists():
-        if not resume:
-            raise PartialFolderError(f"{partial}: an interrupted sweep is there; continue it with --resume, "
-                                     "or delete the folder to start again")
-        if not stamp.is_file():
-            raise PartialFolderError(f"{partial}: exists but was not written by a sweep; delete it or choose "
-                                     "another --out")
-        if json.loads(stamp.read_text()).get("cells_digest") != digest:
-            raise PartialFolderError(f"{partial}: holds an interrupted sweep of other cells (the scenario, --set, "
-                                     "--seed or --duration differ); resume with the same command, or delete it")
-        return partial, True
-    (partial / "units").mkdir(parents=True)
-    stamp.write_text(json.dumps({"cells_digest": digest}) + "\n")
-    return partial, False
