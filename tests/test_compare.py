@@ -86,15 +86,16 @@ def test_different_seeds_are_not_paired_welch_interval(folders, tmp_path):
 
 def test_the_pages_are_self_contained(folders, tmp_path):
     out, _ = _compare(tmp_path, folders["slow"], folders["fast"], folders["other-seed"])
-    assert sorted(p.name for p in out.iterdir()) == ["compare.html", "compare.json", "compare.md", "compare.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".cmek-sim-files.json", "compare.html", "compare.json",
+                                                   "compare.md", "compare.png"]
     page = (out / "compare.html").read_text()
     images = re.findall(r'<img [^>]*src="([^"]*)"', page)
     assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
     assert str(tmp_path) not in page and "<script" not in page
     assert "fast − slow" in page and "other-seed − slow" in page
-    (out / "stale.txt").write_text("from an earlier compare")
-    _compare(tmp_path, folders["slow"], folders["fast"])          # an earlier compare folder is replaced whole
-    assert not (out / "stale.txt").exists() and (out / "compare.html").exists()
+    (out / "notes.txt").write_text("the user's own file")
+    _compare(tmp_path, folders["slow"], folders["fast"])          # an earlier compare's files are replaced...
+    assert (out / "notes.txt").exists() and "other-seed" not in (out / "compare.html").read_text()  # ...only they
 
 
 def test_a_cell_of_a_sweep_is_a_source(tmp_path):
