@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.model.autoscaler import steady_instances
 from sim.scenario.constants import EXTERNAL_PROTECTIONS, path_text
 from sim.scenario.faults import (
     DeployFault, EkmLatency, EkmOutage, FaultBase, IamFault, KeyFault, KmsBackgroundLoad, QuotaChange,
@@ -261,15 +262,36 @@ def _bare_numbers(value) -> Iterable[tuple[tuple, float]]:
 
 @check("min-instances-idle")
 def min_instances_above_need(ctx: Context) -> Iterable[Finding]:
-    """min_instances more than MIN_INSTANCES_MARGIN x what the peak rate needs (a heuristic)."""
+    """min_instances more than MIN_INSTANCES_MARGIN x what the autoscaler wants at the peak rate (a heuristic).
+
+    The need is the autoscaler's own steady answer (`steady_instances`, CPU included), the formula of the warm
+    start: a warning that counted concurrency only would contradict `sim solve` on a CPU-bound service."""
     for i, s in enumerate(ctx.scenario.services):
-        peak, mean_s = peak_rate(s.traffic), s.service_time.mean
-        needed = math.ceil(peak * mean_s / s.concurrency - 1e-9)
+        peak = peak_rate(s.traffic)
+        needed = steady_instances(s, peak)
         if s.min_instances > MIN_INSTANCES_MARGIN * max(needed, 1):
             yield ("services", i, "min_instances"), (
                 f"{s.min_instances} is more than {format_number(MIN_INSTANCES_MARGIN)}x the {needed} instance(s) "
-                f"the peak rate needs ({format_number(round(peak, 6))}/s x {format_duration(mean_s)} mean service "
-                f"time / concurrency {s.concurrency}, rounded up; a heuristic): most will idle")
+                f"the {s.autoscaling.policy} autoscaler wants at the peak rate ({_need_text(s, peak)}; a "
+                "heuristic): most will idle")
+
+
+def _need_text(s, peak: float) -> str:
+    """How the need was computed, in the words of the policy's formula."""
+    in_flight = peak * s.service_time.mean
+    text = (f"{format_number(round(peak, 6))}/s x {format_duration(s.service_time.mean)} mean service time = "
+            f"{format_number(round(in_flight, 3))} in flight")
+    a = s.autoscaling
+    if a.policy == "cloud-run":
+        text += f" / (concurrency {s.concurrency} x {format_number(a.target_concurrency_utilization)})"
+        if s.cpu_per_request > 0:
+            text += (f", or x {format_number(s.cpu_per_request)} vCPU per request / (cpu {format_number(s.cpu)} x "
+                     f"{format_number(a.target_cpu_utilization)}), the larger")
+    elif a.policy == "knative":
+        text += f" / (concurrency {s.concurrency} x {format_number(a.target_utilization)})"
+    else:
+        text += f" / concurrency {s.concurrency}"
+    return text + ", rounded up"
 
 
 # ---------------------------------------------------------------------------------------------------------
