@@ -49,6 +49,17 @@ SAMPLES = {
                        faults=[{"at": "40s", "kind": "kms-outage", "duration": "5s"}]),
          "faults[0].at", "after every service's traffic has ended (30s)"),
     ],
+    "key-left-disabled": [
+        # issue 19 point 4: the EKM disables the key on EXTERNAL_PERMISSION_DENIED; nothing enables it again
+        (make_scenario(service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+                       faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s",
+                                "error": "EXTERNAL_PERMISSION_DENIED"}]),
+         "faults[0].error", "stays disabled after the outage ends (15s) until a key-enable"),
+    ],
+    "fault-past-end": [
+        (make_scenario(faults=[{"at": "50s", "kind": "kms-outage", "duration": "20s"}]),
+         "faults[0].duration", "ends at 70s, after the end of the run (1m)"),
+    ],
     "cpu-oversubscribed": [
         (make_scenario(service={"cpu_per_request": 0.5, "concurrency": 8, "autoscaling": {"policy": "knative"}}),
          "services[0].cpu_per_request", "more than 2 requests at once on an instance slow each other down"),
@@ -107,6 +118,14 @@ def test_shipped_scenarios_give_no_warning(path):
 
 
 NEAR_MISSES = {
+    "a permission-denied outage then a key-enable": make_scenario(
+        service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+        faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s", "error": "EXTERNAL_PERMISSION_DENIED"},
+                {"at": "30s", "kind": "key-enable", "key": "k"}]),
+    "a retryable EKM outage": make_scenario(
+        service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+        faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s", "error": "UNREACHABLE_NETWORK"}]),
+    "a fault ending at the end": make_scenario(faults=[{"at": "50s", "kind": "kms-outage", "duration": "10s"}]),
     "min_instances at 3x the need": make_scenario(service={"min_instances": 27, "max_instances": 30}),
     "min_instances at 3x the CPU need": make_scenario(service={
         "min_instances": 24, "max_instances": 30, "concurrency": 80, "service_time": "0.3s", "cpu_per_request": 0.25,

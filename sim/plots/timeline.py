@@ -1,7 +1,8 @@
 """timeline.png: per service, two rows of two panels, read left to right, top to bottom: the offered load
 (requests arriving per second, with those served and failed), the instances (desired on top of ready and
 starting, so it stays visible where they are equal; CPU-saturated), the pending requests, and the failed
-requests as a share of the arrivals of each bin, by cause."""
+requests as a share of the arrivals of each bin, by cause. Above them the fault strip and, when a key's state
+changed, the key strip: each used key usable, disabled, scheduled for destruction or destroyed, and why."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +11,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..summary_schema import failed_requests
 from .folder import Folder, fault_windows
+from .key_states import key_spans
 from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, steps
 
 # The failure causes of timeseries.csv, stacked in this order in the share panel.
@@ -37,9 +39,11 @@ def failure_shares(c: dict) -> dict[str, np.ndarray]:
 def timeline_figure(folder) -> Figure:
     d = Folder.read(folder)
     tx, windows, series = TimeAxis(d.duration), fault_windows(d), d.series()
+    keys = key_spans(d)
     fig, axes = figure(2 * len(series), 2, ROW_HEIGHT, f"Timeline — {d.name}",
-                       f"replication 0, {d.interval:g} s bins" + ("; shaded: fault windows" if windows else ""),
-                       windows, tx, (0, 1))
+                       f"replication 0, {d.interval:g} s bins" + ("; shaded: fault windows" if windows else "")
+                       + ("; the key strip: each key's state in Cloud KMS, and why" if keys else ""),
+                       windows, tx, (0, 1), keys=keys)
     for row, (name, c) in enumerate(series.items()):
         t = tx(c["t"])
         (a_load, a_inst), (a_pend, a_share) = axes[2 * row], axes[2 * row + 1]

@@ -139,6 +139,47 @@ def faults_that_cannot_act(ctx: Context) -> Iterable[Finding]:
                                         f"ended ({format_duration(all_ended)}): no request will meet it")
 
 
+# The EKM error domain after which the external key manager disables the key version (Cloud EKM docs: "the
+# key version is disabled"); the key stays disabled when the EKM answers again, until someone enables it.
+EKM_DISABLES_KEY = "EXTERNAL_PERMISSION_DENIED"
+
+
+@check("key-left-disabled")
+def key_left_disabled(ctx: Context) -> Iterable[Finding]:
+    """An EKM outage with EXTERNAL_PERMISSION_DENIED and no later key-enable: the key stays disabled to the end."""
+    sc = ctx.scenario
+    for i, fault in ctx.faults():
+        if not isinstance(fault, EkmOutage) or fault.error != EKM_DISABLES_KEY:
+            continue
+        keys = ([fault.key] if fault.key is not None else
+                sorted(k for k in ctx.used_keys if sc.key(k).is_external))
+        for key in keys:
+            if key not in ctx.used_keys:
+                continue
+            enabled = any(isinstance(f, KeyFault) and f.kind == "key-enable" and f.key == key and f.at >= fault.at
+                          for f in sc.faults)
+            if not enabled:
+                yield ("faults", i, "error"), (
+                    f"{EKM_DISABLES_KEY} makes the external key manager disable key {key!r} at the first call in "
+                    f"the outage; it stays disabled after the outage ends ({format_duration(fault.at + fault.duration)})"
+                    f" until a key-enable, and this scenario has none after {format_duration(fault.at)}: no instance "
+                    "starts to the end of the run (add {at: ..., kind: key-enable, key: " + key + "} if it is "
+                    "re-enabled)")
+
+
+@check("fault-past-end")
+def faults_past_the_end(ctx: Context) -> Iterable[Finding]:
+    """A fault whose duration runs past the end of the run: what happens after is not simulated."""
+    end = ctx.scenario.duration
+    for i, fault in ctx.faults():
+        duration = getattr(fault, "duration", None)
+        if duration is not None and fault.at + duration > end + 1e-9:
+            yield ("faults", i, "duration"), (
+                f"ends at {format_duration(fault.at + duration)}, after the end of the run "
+                f"({format_duration(end)}): the run stops while it lasts, so neither its end nor the recovery "
+                "after it is simulated")
+
+
 @check("cpu-oversubscribed")
 def requests_that_slow_each_other(ctx: Context) -> Iterable[Finding]:
     """cpu_per_request x concurrency above cpu where the autoscaler lets an instance fill up.
