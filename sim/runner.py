@@ -98,6 +98,33 @@ def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1
     return RunResult(scenario, outputs, results[0][1], summary, time.perf_counter() - t0)
 
 
+class _RunProgress:
+    """`simulating NAME: 42%`, redrawn in place on stderr once a run has taken 2 s (a short run shows none)."""
+
+    def __init__(self, name: str, stream):
+        self.name, self.stream = name, stream
+        self.started = time.perf_counter()
+        self.drawn = False
+
+    def __call__(self, fraction: float) -> None:
+        if time.perf_counter() - self.started > 2.0:
+            self.stream.write(f"\r  simulating {self.name}: {fraction:4.0%}")
+            self.stream.flush()
+            self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_progress(name: str, stream, *, enabled: bool = True):
+    """The progress callback of `sim run`, or None: only on a terminal (a log file or a pipe gets no
+    carriage-return redraws), and not with --quiet."""
+    from .study.progress import is_terminal
+    return _RunProgress(name, stream) if enabled and is_terminal(stream) else None
+
+
 def run_cli(scenario: Scenario, args) -> int:
     """`sim run`: run, write the results folder, print the table."""
     import sys
@@ -114,16 +141,11 @@ def run_cli(scenario: Scenario, args) -> int:
     except OutputFolderError as exc:
         print(exc, file=sys.stderr)
         return 2
-    started = time.perf_counter()
-
-    def progress(fraction: float) -> None:
-        if show and time.perf_counter() - started > 2.0:
-            print(f"\r  simulating {scenario.name}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
-
+    bar = run_progress(scenario.name, sys.stderr, enabled=show)
     result = run(scenario, replications=args.replications, workers=args.workers or 1,
-                 baseline=not args.no_baseline, progress=progress, scheduler=scheduler_address(args))
-    if show and time.perf_counter() - started > 2.0:
-        print(file=sys.stderr)
+                 baseline=not args.no_baseline, progress=bar, scheduler=scheduler_address(args))
+    if bar is not None:
+        bar.close()
     write_results(result, out, plots=not args.no_plots)
     if show:
         print(summary_table(result.summary))

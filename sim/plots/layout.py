@@ -48,6 +48,12 @@ def shade_faults(ax, windows: list[FaultWindow], tx: TimeAxis) -> None:
             ax.axvspan(tx(w.start), tx(w.end), color=colour, alpha=0.13, lw=0)
 
 
+def shade_warmup(ax, warmup: float, tx: TimeAxis) -> None:
+    """Grey over the warm-up: drawn, but left out of the summary's figures."""
+    if warmup > 0:
+        ax.axvspan(0, tx(warmup), facecolor="0.55", alpha=0.18, lw=0, zorder=0)
+
+
 def fault_lanes(windows: list[FaultWindow], tx: TimeAxis) -> list[int]:
     """A lane per window so that no two windows (and their number tags) overlap in the fault strip."""
     ends: list[float] = []

@@ -12,7 +12,7 @@ from matplotlib.ticker import MaxNLocator
 from ..summary_schema import failed_requests
 from .folder import Folder, fault_windows
 from .key_states import key_spans
-from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, steps
+from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, shade_warmup, steps
 
 # The failure causes of timeseries.csv, stacked in this order in the share panel.
 FAILURES = (("failed_429", "429 (pending timeout)", "tab:red"),
@@ -42,6 +42,7 @@ def timeline_figure(folder) -> Figure:
     keys = key_spans(d)
     fig, axes = figure(2 * len(series), 2, ROW_HEIGHT, f"Timeline — {d.name}",
                        f"replication 0, {d.interval:g} s bins" + ("; shaded: fault windows" if windows else "")
+                       + (f"; grey: the warm-up ({tx.text(d.warmup)}), left out of the summary" if d.warmup else "")
                        + ("; the key strip: each key's state in Cloud KMS, and why" if keys else ""),
                        windows, tx, (0, 1), keys=keys)
     for row, (name, c) in enumerate(series.items()):
@@ -57,6 +58,7 @@ def timeline_figure(folder) -> Figure:
                 (a_pend, "requests (at bin end)", "pending requests", "no pending requests in this run"),
                 (a_share, "failed / arrived in the bin", share_title, "no failed requests in this run")):
             shade_faults(ax, windows, tx)
+            shade_warmup(ax, d.warmup, tx)
             n_labels = len(ax.get_legend_handles_labels()[1])
             # Room above the data for the legend: four lines of it would cover the top of the data.
             finish_axes(ax, tx, ylabel, f"{name}: {title}", headroom=1.3 + 0.1 * max(0, n_labels - 1))

@@ -139,8 +139,8 @@ def faults_that_cannot_act(ctx: Context) -> Iterable[Finding]:
                                         f"ended ({format_duration(all_ended)}): no request will meet it")
 
 
-# The EKM error domain after which the external key manager disables the key version (Cloud EKM docs: "the
-# key version is disabled"); the key stays disabled when the EKM answers again, until someone enables it.
+# The EKM error domain on which the external key manager also disables the key version (Cloud EKM error
+# reference, cloud.google.com/kms/docs/reference/ekm_errors); it stays disabled until someone enables it.
 EKM_DISABLES_KEY = "EXTERNAL_PERMISSION_DENIED"
 
 
