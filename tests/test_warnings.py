@@ -60,6 +60,11 @@ SAMPLES = {
         (make_scenario(faults=[{"at": "50s", "kind": "kms-outage", "duration": "20s"}]),
          "faults[0].duration", "ends at 70s, after the end of the run (1m)"),
     ],
+    "cold-start-burst": [
+        # issue 19 point 2: 100/s x 0.5 s / (1 x 0.6) = 84 instances wanted at t = 0, none warm
+        (make_scenario(service={"max_instances": 100, "traffic": {"rate": 100}}),
+         "services[0].warm_start", "starts empty at 100/s, which needs 84 instances (0 minimum)"),
+    ],
     "cpu-oversubscribed": [
         (make_scenario(service={"cpu_per_request": 0.5, "concurrency": 8, "autoscaling": {"policy": "knative"}}),
          "services[0].cpu_per_request", "more than 2 requests at once on an instance slow each other down"),
@@ -118,6 +123,12 @@ def test_shipped_scenarios_give_no_warning(path):
 
 
 NEAR_MISSES = {
+    "a high initial rate with warm_start": make_scenario(service={"max_instances": 100, "warm_start": True,
+                                                                  "traffic": {"rate": 100}}),
+    "a high initial rate with a warmup": make_scenario(service={"max_instances": 100, "traffic": {"rate": 100}},
+                                                       warmup="10s"),
+    "a burst of 10 over min_instances": make_scenario(service={"max_instances": 100, "min_instances": 74,
+                                                              "traffic": {"rate": 100}}),
     "a permission-denied outage then a key-enable": make_scenario(
         service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
         faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s", "error": "EXTERNAL_PERMISSION_DENIED"},

@@ -48,5 +48,8 @@ def main(args) -> int:
     print(f"recommended {result.protection} quota: {result.recommended:,} requests per minute "
           f"(current {result.current:,.0f}; unconstrained peak demand, simulated: {result.lower_bound:,}{check}; "
           f"{j['levels_run']} levels run, {j['levels_skipped']} short-cut)")
+    if result.recommended < result.current:
+        from .report import recommendation_line
+        print(recommendation_line(j))
     print(f"results: {out}")
     return 0

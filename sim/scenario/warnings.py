@@ -35,6 +35,9 @@ BARE_SECONDS_SUSPECT = 30.0
 # min_instances above this many times the instances the peak rate needs is flagged (a heuristic: the
 # planner may keep instances warm on purpose, but 3x the need at the busiest moment is mostly idle).
 MIN_INSTANCES_MARGIN = 3.0
+# A run that starts empty at a rate needing more than this many instances over min_instances opens with a burst of
+# cold starts (and their key operations) that a service already serving that rate would not have (a heuristic).
+COLD_BURST_INSTANCES = 10
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,26 @@ def _need_text(s, peak: float) -> str:
     else:
         text += f" / concurrency {s.concurrency}"
     return text + ", rounded up"
+
+
+@check("cold-start-burst")
+def cold_start_burst(ctx: Context) -> Iterable[Finding]:
+    """A service that starts empty (no warm_start, no warmup) at a rate that needs many instances at once."""
+    sc = ctx.scenario
+    if sc.warmup > 0:
+        return
+    for i, s in enumerate(sc.services):
+        if s.warm_start:
+            continue
+        points = _rate_points(s.traffic)
+        initial = points[0][1] if points and points[0][0] <= 0 else 0.0
+        needed = min(s.max_instances, steady_instances(s, initial))
+        if needed - s.min_instances > COLD_BURST_INSTANCES:
+            yield ("services", i, "warm_start"), (
+                f"the run starts empty at {format_number(round(initial, 6))}/s, which needs {needed} instances "
+                f"({s.min_instances} minimum): it opens with a burst of about {needed - s.min_instances} cold "
+                "starts and their key operations that a service already serving this rate would not have (it can "
+                "set a quota recommendation); set warm_start: true, or a warmup to leave it out of the figures")
 
 
 # ---------------------------------------------------------------------------------------------------------
