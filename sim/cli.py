@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
                       help="a path into a service's run summary (capacity.shortfall_fraction)")
     sens.add_argument("--replications", type=_positive_int, metavar="N",
                       help="paired replications per arm (default: the scenario's, at least 2)")
+    sens.add_argument("--relative", action="append", metavar="SHARE|NAME=SHARE",
+                      help="vary the inputs the scenario states by this share around their own value (e.g. 20%%), "
+                           "or one assumption (NAME=30%%), instead of the assumption's plausible range; repeatable")
+    sens.add_argument("--only", action="append", metavar="NAMES",
+                      help="only these assumptions (comma-separated; a name or a part of one, e.g. service_time)")
+    sens.add_argument("--exclude", action="append", metavar="NAMES", help="leave these assumptions out")
     _study_options(sens, "sensitivity")
 
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",
