@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..assumptions import ASSUMPTIONS, SETTINGS, WHEN
 from ..scenario import ScenarioError
 from .paths import apply_setting
+from .sensitivity_choice import expand, relative_range
 
 STATE_FAULTS = {"key-disable", "key-schedule-destroy", "key-destroy"}
 REVOKING_FAULTS = STATE_FAULTS | {"iam-revoke", "ekm-outage"}
@@ -48,14 +49,6 @@ def holds(scenario, when: str, metric: str = "cost") -> bool:
     return tests[when]
 
 
-def expand(scenario, path: str) -> list[str]:
-    """`services[].x` -> `services.0.x`, `services.1.x`, ...; any other path as it is."""
-    if path.startswith("services[]."):
-        rest = path[len("services[]."):]
-        return [f"services.{i}.{rest}" for i in range(len(scenario.services))]
-    return [path]
-
-
 def with_setting(scenario, values: dict):
     """`scenario` with every path of one side of a Setting set (ScenarioError lists the problems)."""
     for path, value in values.items():
@@ -78,7 +71,6 @@ def build_arms(scenario, metric: str = "cost", *, raw=None, relative: dict | Non
 
     `chosen`: the assumptions to consider (None: all); `relative` (sensitivity_choice.parse_relative) with
     `raw`, the file as written: the inputs varied around the scenario's own value."""
-    from .sensitivity_choice import relative_range
     arms = Arms([scenario])
     seen = {_fingerprint(scenario): 0}
 

@@ -24,6 +24,14 @@ DIST_LOCATION = ("mean", "median", "p99", "value", "low", "high")
 NOT_SCALED = ("multiplier", "jitter", "cv", "dist")
 
 
+def expand(scenario, path: str) -> list[str]:
+    """`services[].x` -> `services.0.x`, `services.1.x`, ...; any other path as it is."""
+    if path.startswith("services[]."):
+        rest = path[len("services[]."):]
+        return [f"services.{i}.{rest}" for i in range(len(scenario.services))]
+    return [path]
+
+
 def match(token: str) -> list[str]:
     """The assumptions a name selects: an exact parameter name, else every one containing it (any case)."""
     token = token.strip()
@@ -123,7 +131,6 @@ def relative_range(scenario, raw, parameter: str, relative: dict[str, float]) ->
     """The relative arms of one assumption, or None when it keeps its plausible range (no --relative for it,
     not stated in the file under a global --relative, or nothing in it to scale)."""
     from .paths import current_value
-    from .sensitivity_arms import expand
     if parameter in relative:
         fraction = relative[parameter]
     elif "*" in relative and raw is not None and any(_stated(raw, p) for p in SETTINGS[parameter].paths):
