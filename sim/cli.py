@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     sens.add_argument("--only", action="append", metavar="NAMES",
                       help="only these assumptions (comma-separated; a name or a part of one, e.g. service_time)")
     sens.add_argument("--exclude", action="append", metavar="NAMES", help="leave these assumptions out")
+    sens.add_argument("--solve", metavar="PATH", help="also solve this setting (as sim solve) on every arm: how the "
+                                                     "answer moves with each assumption (needs --slo)")
+    sens.add_argument("--slo", action="append", metavar="EXPR", help="an objective of --solve; repeatable")
     _study_options(sens, "sensitivity")
 
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",

@@ -90,3 +90,35 @@ def test_a_bad_name_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'no_such_thing' names no assumption" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+# 40/s x 0.5 s of work / 4 at a time = 5 instances; service time 20% shorter or longer: 4 or 6
+OVERLOAD = {"name": "overload", "duration": "2m", "seed": 7,
+            "services": [{"name": "api", "concurrency": 4, "min_instances": 1, "max_instances": 3,
+                          "service_time": {"dist": "lognormal", "mean": "0.5s", "cv": 0.5}, "traffic": {"rate": 40}}]}
+
+
+def test_solve_follows_the_answer_through_each_arm(tmp_path):
+    path = tmp_path / "overload.yaml"
+    path.write_text(yaml.safe_dump(OVERLOAD))
+    assert main(["sensitivity", str(path), "--metric", "requests.failed_fraction", "--relative", "20%", "--only",
+                 "service_time", "--solve", "services.0.max_instances", "--slo", "requests.failed_fraction<=0.01",
+                 "--replications", "2", "--quiet", "--out", str(tmp_path / "o")]) == 0
+    solve = json.loads((tmp_path / "o" / "sensitivity.json").read_text())["solve"]
+    assert solve["param"] == "services.0.max_instances" and solve["answer"] == 5
+    assert solve["rows"] == [{"assumption": "services[].service_time", "answer_low": 4, "answer_centre": 5,
+                              "answer_high": 6}]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--slo", "requests.failed_fraction<=0.01"], "--slo needs --solve PATH"),
+    (["--solve", "services.0.max_instances"], "give the objectives with --slo"),
+    (["--solve", "services.0.nothing", "--slo", "requests.failed_fraction<=0.01"], "services.0.nothing"),
+])
+def test_solve_options_are_checked_first(tmp_path, capsys, args, words):
+    path = tmp_path / "overload.yaml"
+    path.write_text(yaml.safe_dump(OVERLOAD))
+    assert main(["sensitivity", str(path), *args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "o").exists()

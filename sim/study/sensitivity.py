@@ -140,6 +140,22 @@ def table(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _solve_request(args, scenario):
+    """The SLOs of --solve PATH --slo ..., checked before anything runs (None without --solve)."""
+    from ..slo import parse_slo
+    param, texts = getattr(args, "solve", None), getattr(args, "slo", None) or []
+    if param is None:
+        if texts:
+            raise SloError("--slo needs --solve PATH (the setting whose answer the study follows)")
+        return None
+    if not texts:
+        raise SloError(f"--solve {param}: give the objectives with --slo, e.g. --slo 'requests.failed_fraction<=0.01'")
+    slos = [parse_slo(text, known=True) for text in texts]
+    from .sensitivity_solve import check_solve
+    check_solve(scenario, param, slos, 2)
+    return slos
+
+
 def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool) -> dict[int, list]:
     """Every arm's replications through the study engine; per cell, run summaries in replication order."""
     from .engine import run_cells
@@ -154,6 +170,7 @@ def main(args) -> int:
     from ..scenario.io import read_scenario_data
     from ..estimate import check_work
     from .sensitivity_choice import ChoiceError, chosen, parse_relative
+    from .solve import SolveError
     try:
         metric_text = ".".join(check_metric(args.metric))
         relative = parse_relative(getattr(args, "relative", None))
@@ -163,24 +180,36 @@ def main(args) -> int:
         raw = read_scenario_data(args.file) if relative else None
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity")
         arms = build_arms(scenario, metric_text, raw=raw, relative=relative, chosen=names)
+        solve_slos = _solve_request(args, scenario)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
-    except (SloError, OutputFolderError, ChoiceError) as exc:
+    except (SloError, OutputFolderError, ChoiceError, SolveError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     replications = args.replications or max(MIN_REPLICATIONS, scenario.replications)
     baseline = metric_text.startswith("capacity_loss.")     # the fault-free twins only when the metric needs them
     scheduler = scheduler_address(args.scheduler)
     workers = max(1, args.workers or 1)
-    refusal = check_work(arms.cells, replications, args, workers=workers, baseline=baseline, quiet=args.quiet)
+    levels = 0
+    if solve_slos:                       # each arm is also solved: about as many levels as `sim solve` runs
+        from .sensitivity_solve import check_solve
+        levels = check_solve(scenario, args.solve, solve_slos, replications).expected_levels()
+    cells = arms.cells * (1 + levels)
+    refusal = check_work(cells, replications, args, workers=workers, baseline=baseline, quiet=args.quiet)
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
     runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet)
     data = analyse(scenario, arms, runs, metric_text, replications)
+    if solve_slos:
+        from .sensitivity_solve import solve_arms
+        data["solve"] = solve_arms(arms, args.solve, solve_slos, replications, workers=workers, scheduler=scheduler)
     write_sensitivity(data, out)
     if not args.quiet:
         print(table(data))
+        if "solve" in data:
+            from .sensitivity_solve import solve_table
+            print(solve_table(data["solve"]))
         print(f"results: {out}")
     return 0
