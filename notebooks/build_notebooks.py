@@ -154,12 +154,18 @@ quota level the solver ran; filled points meet the objective, hollow ones do not
 analyst pastes into the quota-increase request: the recommendation, where the peak demand comes from, and the
 evidence at the current quota, at the recommendation and at 80% of it."""),
         new_code_cell('''display(Markdown((quota_folder / "quota_report.md").read_text()))'''),
+        new_code_cell('''\
+# What to ask for, and where the peak comes from: every sentence computed from the figures above
+from sim.quota.narrative import peak_split, request_header
+display(Markdown("### The request\\n\\n" + request_header(sc, answer.protection, answer.current, answer.recommended)
+                 + "\\n\\n" + peak_split(answer.demand)))'''),
         new_markdown_cell("""\
 ## 3. Check: the same scenario at the recommended quota
 
-The quota-exceeded failures should be gone, and with them the capacity shortfall they caused. Both runs use
-the scenario's enforcement (soft for HSM by default), so the last column says how much was still served over
-the quota: at the recommendation that is room to spare, not a dependency."""),
+The same replications at the recommended quota; what changes for users, and what does not, is computed
+below from the two runs' figures. Both runs use the scenario's enforcement (soft for HSM by default), so the
+last column says how much was still served over the quota: at the recommendation that is room to spare, not
+a dependency."""),
         new_code_cell('''\
 raised = run(with_updates(sc, {quota_field(answer.protection): answer.recommended}),
              replications=REPLICATIONS, workers=WORKERS, baseline=False)
@@ -182,6 +188,11 @@ display(Markdown("\\n".join([
     row(f"current {answer.current:,}/min", current),
     row(f"recommended {answer.recommended:,}/min", raised),
 ]) + f"\\n\\n(means over {REPLICATIONS} replications)"))'''),
+        new_code_cell('''\
+# The verdict, derived from the figures: a change smaller than the replications' spread is "unchanged"
+from sim.quota.narrative import compare, impact
+display(Markdown(" ".join(compare(impact(current.summary), impact(raised.summary),
+                                  f"the current {answer.current:,}/min", f"the recommended {answer.recommended:,}/min"))))'''),
     ]
     return cells
 

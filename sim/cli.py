@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
                            "(capacity.shortfall_fraction; e.g. requests.failed_fraction@fault[0])")
     sens.add_argument("--replications", type=_positive_int, metavar="N",
                       help="paired replications per arm (default: the scenario's, at least 2)")
+    sens.add_argument("--relative", action="append", metavar="SHARE|NAME=SHARE",
+                      help="vary the inputs the scenario states by this share around their own value (e.g. 20%%), "
+                           "or one assumption (NAME=30%%), instead of the assumption's plausible range; repeatable")
+    sens.add_argument("--only", action="append", metavar="NAMES",
+                      help="only these assumptions (comma-separated; a name or a part of one, e.g. service_time)")
+    sens.add_argument("--exclude", action="append", metavar="NAMES", help="leave these assumptions out")
+    sens.add_argument("--solve", metavar="PATH", help="also solve this setting (as sim solve) on every arm: how the "
+                                                     "answer moves with each assumption (needs --slo)")
+    sens.add_argument("--slo", action="append", metavar="EXPR", help="an objective of --solve; repeatable")
     _study_options(sens, "sensitivity")
 
     sweep = commands.add_parser("sweep", help="run a scenario over a grid of settings (paired cells)",

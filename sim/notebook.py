@@ -35,6 +35,24 @@ def add_arguments(parser) -> None:
                         help="another parameter of the notebook (VALUE read as YAML: 3, 0.9, [a, b]); repeatable")
 
 
+def report_html(nb, exporter_class) -> str:
+    """The HTML a reviewer reads: the outputs only (no code cells, no prompts), the charts embedded, and no
+    local path (the scenario's folder, the repository's, the home folder) in any text."""
+    exporter = exporter_class(embed_images=True, exclude_input=True, exclude_input_prompt=True,
+                              exclude_output_prompt=True)
+    html, _ = exporter.from_notebook_node(nb)
+    for path in sorted(_local_paths(), key=len, reverse=True):
+        html = html.replace(path, "…")
+    return html
+
+
+def _local_paths() -> set[str]:
+    """Folders of this machine that could show in an output (longest replaced first)."""
+    import tempfile
+    paths = {str(NOTEBOOKS.parent), str(Path.home()), tempfile.gettempdir(), str(Path.cwd())}
+    return {p for p in paths if len(p) > 4}      # never "/" or a short folder that could be ordinary text
+
+
 def _fail(text: str) -> int:
     print(f"error: {text}", file=sys.stderr)
     return 2
@@ -97,7 +115,7 @@ def main(args) -> int:
             executed = tmp / f"{name}.ipynb"
             papermill.execute_notebook(str(source), str(executed), parameters=parameters, cwd=str(NOTEBOOKS),
                                        kernel_name="python3", progress_bar=False, log_output=False)
-            html, _ = HTMLExporter(embed_images=True).from_notebook_node(nbformat.read(executed, as_version=4))
+            html = report_html(nbformat.read(executed, as_version=4), HTMLExporter)
             (tmp / f"{name}.html").write_text(html, encoding="utf-8")
             manifest = {"notebook": f"notebooks/{name}.ipynb", "scenario": parameters["scenario"],
                         "scenario_name": scenario.name, "parameters": parameters,

@@ -62,10 +62,12 @@ def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
     return sections
 
 
-def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, progress=None):
-    """One replication (and its twin); a top-level function so worker processes can run it."""
+def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, keep_usage: bool = False,
+                    progress=None):
+    """One replication (and its twin); a top-level function so worker processes can run it. `keep_usage`:
+    every replication keeps its kms_usage rows (replication 0 always does)."""
     scenario = scenario_from_dict(resolved, source, base_dir)
-    out = World(scenario, r, keep_logs=(r == 0)).run(progress)
+    out = World(scenario, r, keep_logs=(r == 0), keep_usage=keep_usage).run(progress)
     twin = None
     if baseline and scenario.faults:
         twin = World(fault_free(scenario), r, keep_logs=False).run()
@@ -75,7 +77,7 @@ def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: boo
 
 
 def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
-        progress=None, scheduler: str | None = None) -> RunResult:
+        progress=None, scheduler: str | None = None, keep_usage: bool = False) -> RunResult:
     """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance.
 
     workers > 1: local worker processes; scheduler: a Dask scheduler address (the replications run there).
@@ -84,10 +86,10 @@ def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1
     t0 = time.perf_counter()
     args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
     if scheduler or (workers > 1 and n > 1):
-        results = map_on(run_replication, [(*args, r, baseline) for r in range(n)], workers=min(workers, n),
-                         scheduler=scheduler)
+        results = map_on(run_replication, [(*args, r, baseline, keep_usage) for r in range(n)],
+                         workers=min(workers, n), scheduler=scheduler)
     else:
-        results = [run_replication(*args, r, baseline,
+        results = [run_replication(*args, r, baseline, keep_usage,
                                    None if progress is None else (lambda f, r=r: progress((r + f) / n)))
                    for r in range(n)]
     outputs = [o for o, _ in results]
@@ -96,6 +98,33 @@ def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1
                "simulated_seconds": scenario.duration, "warmup_seconds": scenario.warmup,
                "runs": runs, "aggregate": aggregate_runs(runs)}
     return RunResult(scenario, outputs, results[0][1], summary, time.perf_counter() - t0)
+
+
+class _RunProgress:
+    """`simulating NAME: 42%`, redrawn in place on stderr once a run has taken 2 s (a short run shows none)."""
+
+    def __init__(self, name: str, stream):
+        self.name, self.stream = name, stream
+        self.started = time.perf_counter()
+        self.drawn = False
+
+    def __call__(self, fraction: float) -> None:
+        if time.perf_counter() - self.started > 2.0:
+            self.stream.write(f"\r  simulating {self.name}: {fraction:4.0%}")
+            self.stream.flush()
+            self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_progress(name: str, stream, *, enabled: bool = True):
+    """The progress callback of `sim run`, or None: only on a terminal (a log file or a pipe gets no
+    carriage-return redraws), and not with --quiet."""
+    from .study.progress import is_terminal
+    return _RunProgress(name, stream) if enabled and is_terminal(stream) else None
 
 
 def run_cli(scenario: Scenario, args) -> int:
@@ -114,16 +143,11 @@ def run_cli(scenario: Scenario, args) -> int:
     except OutputFolderError as exc:
         print(exc, file=sys.stderr)
         return 2
-    started = time.perf_counter()
-
-    def progress(fraction: float) -> None:
-        if show and time.perf_counter() - started > 2.0:
-            print(f"\r  simulating {scenario.name}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
-
+    bar = run_progress(scenario.name, sys.stderr, enabled=show)
     result = run(scenario, replications=args.replications, workers=args.workers or 1,
-                 baseline=not args.no_baseline, progress=progress, scheduler=scheduler_address(args))
-    if show and time.perf_counter() - started > 2.0:
-        print(file=sys.stderr)
+                 baseline=not args.no_baseline, progress=bar, scheduler=scheduler_address(args))
+    if bar is not None:
+        bar.close()
     from .plots import write_charts             # the charts read the folder: drawn into it before it moves
     write_results(result, out, plots=None if args.no_plots else write_charts)
     if show:

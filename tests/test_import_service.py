@@ -17,6 +17,9 @@ V1 = ROOT / "examples/gcloud/checkout-service.yaml"
 V2 = ROOT / "examples/gcloud/checkout-service-v2.yaml"
 KEY = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
 
+# not in any export: written at the simulator's assumptions, marked TODO
+WORKLOAD = {"service_time": {"dist": "lognormal", "mean": "120ms", "cv": 1}, "cpu_per_request": 0.25}
+
 MINIMAL_V1 = """\
 apiVersion: serving.knative.dev/v1
 kind: Service
@@ -61,7 +64,7 @@ def test_v1_every_field(tmp_path):
     assert data["services"][0] == {
         "name": "checkout", "encryption_key": "checkout-images", "revocation_action": "shut-down",
         "shutdown_after": "6h", "concurrency": 120, "cpu": 2, "memory": "1Gi", "min_instances": 2,
-        "max_instances": 40, "request_timeout": 120, "startup_cpu_boost": True, "traffic": {"rate": 1}}
+        "max_instances": 40, "request_timeout": 120, "startup_cpu_boost": True, **WORKLOAD, "traffic": {"rate": 1}}
     assert "protection level is not in the export: hsm comes from --key-protection" in result.text
     assert "# TODO: set the traffic" in result.text
     sc = scenario_from_dict(data)
@@ -99,7 +102,7 @@ def test_v1_defaults_when_optional_fields_are_missing(tmp_path):
     svc = service_of(result)
     assert svc == {"name": "api", "encryption_key": None, "revocation_action": "prevent-new", "concurrency": 80,
                    "cpu": 1, "memory": "512Mi", "min_instances": 0, "max_instances": 100,
-                   "request_timeout": 300, "startup_cpu_boost": False, "traffic": {"rate": 1}}
+                   "request_timeout": 300, "startup_cpu_boost": False, **WORKLOAD, "traffic": {"rate": 1}}
     assert "keys" not in yaml.safe_load(result.text)
     assert "not in the file: Cloud Run's default" in result.text
 
@@ -262,3 +265,42 @@ def test_import_service_is_light():
             "assert not {'simpy', 'scipy', 'matplotlib'} & {m.split('.')[0] for m in sys.modules}")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# -- issue 19 point 11: what the export lacks is marked; both spellings of the revocation action --------------
+def test_service_time_and_cpu_per_request_are_marked_todo_at_the_assumptions(tmp_path):
+    from sim.scenario.models import Service
+    text = import_service(V1).text
+    lines = {line.strip().split(":", 1)[0]: line for line in text.splitlines() if "# TODO" in line}
+    assert {"service_time", "cpu_per_request", "rate"} <= set(lines)
+    svc = load_scenario_text(tmp_path, text).services[0]
+    defaults = Service.model_fields
+    assert svc.cpu_per_request == defaults["cpu_per_request"].default
+    assert svc.service_time.mean == pytest.approx(defaults["service_time"].default.mean)
+
+
+def load_scenario_text(tmp_path, text):
+    path = tmp_path / "imported.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+@pytest.mark.parametrize("written, action", [("SHUTDOWN", "shut-down"), ("PREVENT_NEW", "prevent-new"),
+                                             ("shut-down", "shut-down")])
+def test_v1_annotation_accepts_the_v2_enum_names(tmp_path, written, action):
+    svc = service_of(imported(tmp_path, v1(annotations={
+        "run.googleapis.com/post-key-revocation-action-type": written})))
+    assert svc["revocation_action"] == action
+
+
+@pytest.mark.parametrize("written, action", [("SHUTDOWN", "shut-down"), ("shut-down", "shut-down"),
+                                             ("ENCRYPTION_KEY_REVOCATION_ACTION_UNSPECIFIED", "prevent-new")])
+def test_v2_field_accepts_both_spellings_and_unspecified(tmp_path, written, action):
+    svc = service_of(imported(tmp_path, "name: projects/1/locations/us-east1/services/api\n"
+                                        f"template: {{encryptionKeyRevocationAction: {written}}}\n"))
+    assert svc["revocation_action"] == action
+
+
+def test_a_bad_revocation_action_names_both_spellings(tmp_path):
+    result = imported(tmp_path, v1(annotations={"run.googleapis.com/post-key-revocation-action-type": "stop"}))
+    assert len(result.problems) == 1 and "PREVENT_NEW or SHUTDOWN" in result.problems[0]

@@ -64,7 +64,8 @@ def test_the_printed_table_has_a_cost_column(result):
     assert lines[0].split()[-1] == "cost"
     for name, row in zip(("checkout", "batch-api"), lines[1:3]):
         total = result.summary["runs"][0]["services"][name]["cost"]["total_usd"]
-        assert row.split()[0] == name and row.split()[-1] == (f"${total:,.2f}" if total >= 1 else f"${total:.4f}")
+        # one money format (issue 19 point 6): dollars and cents whatever the amount
+        assert row.split()[0] == name and row.split()[-1] == (f"${total:,.2f}" if total >= 0.005 else "<$0.01")
 
 
 def test_the_services_failed_calls_are_printed_by_code():
@@ -76,3 +77,19 @@ def test_the_services_failed_calls_are_printed_by_code():
     assert failed > 0
     line = next(ln for ln in summary_table(summary).splitlines() if ln.startswith("KMS, the services' own calls"))
     assert f"FAILED_PRECONDITION {failed:,.0f}" in line
+
+
+# -- issue 19 point 6: one format per figure in the printed table ----------------------------------------------
+def test_means_print_as_means_and_money_has_one_format():
+    from sim.report import count, money
+    assert count({"mean": 0.5}) == "0.5" and count({"mean": 4.0}) == "4" and count(12345.0) == "12,345"
+    assert count({"mean": 0.04}) == "0.04" and count({"mean": 2.25}) == "2.2" and count(None) == "-"
+    assert money(0.8235) == "$0.82" and money(4.28) == "$4.28" and money(1234.5) == "$1,234.50"
+    assert money(0.0004) == "<$0.01" and money(0) == "$0.00"
+
+
+def test_the_table_says_when_it_leaves_the_warmup_out(result):
+    from sim.report import warmup_line
+    summary = dict(result.summary, warmup_seconds=300)
+    assert "the first 5m are left out" in summary_table(summary)
+    assert warmup_line(dict(result.summary, warmup_seconds=0)) is None

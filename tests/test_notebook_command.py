@@ -42,6 +42,18 @@ def test_a_notebook_runs_on_the_planners_scenario(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario_name"] == "notebook-burst" and manifest["parameters"]["replications"] == 2
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".attach")]   # no temporary folder left
+    # issue 19 point 5: the HTML shows no code and no local path; the sentences are computed from the figures
+    import re
+    code_cells = re.findall(r'class="jp-Cell jp-CodeCell[^"]*"', html)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells), code_cells
+    assert "def row(" not in html and "import sys" not in html and "In&nbsp;[" not in html
+    for local in (str(ROOT), str(tmp_path), str(Path.home())):
+        assert local not in html, local
+    markdown = "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
+                       for o in c.outputs)
+    assert "HSM symmetric cryptographic requests per region" in markdown and "**Region**" in markdown
+    assert "from the services' own calls" in markdown and "from background load" in markdown
+    assert "instance starts refused on quota" in markdown
 
 
 def test_every_notebook_takes_a_scenario():

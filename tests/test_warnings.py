@@ -54,6 +54,22 @@ SAMPLES = {
         (make_scenario(faults=[{"at": "10s", "kind": "kms-region-busy", "duration": "5s"}]),
          "faults[0].kind", "no service or deploy uses an HSM key: it cannot act"),
     ],
+    "key-left-disabled": [
+        # issue 19 point 4: the EKM disables the key on EXTERNAL_PERMISSION_DENIED; nothing enables it again
+        (make_scenario(service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+                       faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s",
+                                "error": "EXTERNAL_PERMISSION_DENIED"}]),
+         "faults[0].error", "stays disabled after the outage ends (15s) until a key-enable"),
+    ],
+    "fault-past-end": [
+        (make_scenario(faults=[{"at": "50s", "kind": "kms-outage", "duration": "20s"}]),
+         "faults[0].duration", "ends at 70s, after the end of the run (1m)"),
+    ],
+    "cold-start-burst": [
+        # issue 19 point 2: 100/s x 0.5 s / (1 x 0.6) = 84 instances wanted at t = 0, none warm
+        (make_scenario(service={"max_instances": 100, "traffic": {"rate": 100}}),
+         "services[0].warm_start", "starts empty at 100/s, which needs 84 instances (0 minimum)"),
+    ],
     "cpu-oversubscribed": [
         (make_scenario(service={"cpu_per_request": 0.5, "concurrency": 8, "autoscaling": {"policy": "knative"}}),
          "services[0].cpu_per_request", "more than 2 requests at once on an instance slow each other down"),
@@ -80,9 +96,13 @@ SAMPLES = {
          "services[0].startup.app_init.p99", "45 s: did you mean 45ms?"),
     ],
     "min-instances-idle": [
-        # 10/s x 0.5 s / concurrency 1 = 5 instances at the peak; 16 > 3 x 5
-        (make_scenario(service={"min_instances": 16, "max_instances": 20}),
-         "services[0].min_instances", "16 is more than 3x the 5 instance(s) the peak rate needs"),
+        # 10/s x 0.5 s = 5 in flight / (concurrency 1 x target 0.6) = 9 instances at the peak; 28 > 3 x 9
+        (make_scenario(service={"min_instances": 28, "max_instances": 30}),
+         "services[0].min_instances", "28 is more than 3x the 9 instance(s) the cloud-run autoscaler wants"),
+        # CPU-bound: 60/s x 0.3 s x 0.25 vCPU = 4.5 vCPU / (1 x 0.6) = 8 instances, though concurrency asks 1
+        (make_scenario(service={"min_instances": 25, "max_instances": 30, "concurrency": 80, "service_time": "0.3s",
+                                "cpu_per_request": 0.25, "traffic": {"rate": 60}}),
+         "services[0].min_instances", "25 is more than 3x the 8 instance(s)"),
     ],
     "shutdown-not-whole-hours": [
         (make_scenario(service={"revocation_action": "shut-down", "shutdown_after": "30m"}),
@@ -114,7 +134,24 @@ def test_shipped_scenarios_give_no_warning(path):
 
 
 NEAR_MISSES = {
-    "min_instances at 3x the need": make_scenario(service={"min_instances": 15, "max_instances": 20}),
+    "a high initial rate with warm_start": make_scenario(service={"max_instances": 100, "warm_start": True,
+                                                                  "traffic": {"rate": 100}}),
+    "a high initial rate with a warmup": make_scenario(service={"max_instances": 100, "traffic": {"rate": 100}},
+                                                       warmup="10s"),
+    "a burst of 10 over min_instances": make_scenario(service={"max_instances": 100, "min_instances": 74,
+                                                              "traffic": {"rate": 100}}),
+    "a permission-denied outage then a key-enable": make_scenario(
+        service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+        faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s", "error": "EXTERNAL_PERMISSION_DENIED"},
+                {"at": "30s", "kind": "key-enable", "key": "k"}]),
+    "a retryable EKM outage": make_scenario(
+        service={"encryption_key": "k"}, keys=[{**EXT_KEY, "id": "k"}],
+        faults=[{"at": "10s", "kind": "ekm-outage", "duration": "5s", "error": "UNREACHABLE_NETWORK"}]),
+    "a fault ending at the end": make_scenario(faults=[{"at": "50s", "kind": "kms-outage", "duration": "10s"}]),
+    "min_instances at 3x the need": make_scenario(service={"min_instances": 27, "max_instances": 30}),
+    "min_instances at 3x the CPU need": make_scenario(service={
+        "min_instances": 24, "max_instances": 30, "concurrency": 80, "service_time": "0.3s", "cpu_per_request": 0.25,
+        "traffic": {"rate": 60}}),
     "a unit written": make_scenario(service={"service_time": "80s"}),
     "a bare start phase under 30 s": make_scenario(service={"startup": {"app_init": 29.9}}),
     "CPU demand equal to the instance": make_scenario(service={"cpu_per_request": 0.125, "concurrency": 8,
@@ -138,6 +175,41 @@ NEAR_MISSES = {
 @pytest.mark.parametrize("data", NEAR_MISSES.values(), ids=NEAR_MISSES)
 def test_the_near_misses_give_no_warning(data):
     assert warnings_of(data) == []
+
+
+def test_the_capacity_warning_uses_the_autoscalers_formula():
+    """The need the warning states is the autoscaler's steady answer at the peak, for every policy."""
+    from sim.model.autoscaler import make_policy, steady_instances
+    for policy in ("cloud-run", "knative", "per-request"):
+        sc = scenario_from_dict(make_scenario(service={"concurrency": 10, "cpu_per_request": 0.4, "cpu": 1,
+                                                       "autoscaling": {"policy": policy}}))
+        svc = sc.services[0]
+        in_flight = 10 * 0.5
+        assert steady_instances(svc, 10) == make_policy(svc).steady_desired(in_flight, in_flight * 0.4)
+    # cloud-run: concurrency asks ceil(5 / 6) = 1, CPU asks ceil(2 / 0.6) = 4
+    assert steady_instances(scenario_from_dict(make_scenario(service={"concurrency": 10, "cpu_per_request": 0.4})
+                                               ).services[0], 10) == 4
+
+
+def test_no_answer_of_solve_triggers_the_min_instances_warning():
+    """Issue 19 point 3: a CPU-bound service whose key is disabled before traffic arrives, so its min instances
+    carry the load alone. `solve` answers 4 (3 fail); concurrency alone asks 1 instance, which warned at 4."""
+    from sim.slo import parse_slo
+    from sim.study.paths import apply_setting
+    from sim.study.solve import Solver
+    data = {"name": "cpu-bound", "duration": "90s", "seed": 3, "keys": [{"id": "k", "name": EXT_NAME, "protection": "hsm"}],
+            "services": [{"name": "api", "encryption_key": "k", "concurrency": 80, "min_instances": 1,
+                          "max_instances": 20, "cpu": 1, "cpu_per_request": 0.25, "cpu_model": "shared",
+                          "service_time": {"dist": "lognormal", "mean": "300ms", "cv": 0.5},
+                          "traffic": {"rate": [[0, 0], [10, 0], [11, 60]]}}],
+            "faults": [{"at": "5s", "kind": "key-disable", "key": "k"}]}
+    sc = scenario_from_dict(data)
+    result = Solver(sc, "services.0.min_instances", [parse_slo("requests.failed_fraction<=0.01")],
+                    replications=2).solve()
+    assert result.recommended >= 4 and not result.levels[result.recommended - 1].met
+    for value, level in result.levels.items():
+        if level.met:
+            assert scenario_warnings(apply_setting(sc, "services.0.min_instances", value), None) == [], value
 
 
 def test_bare_durations_need_the_file_as_written():
@@ -176,7 +248,7 @@ def test_validate_prints_warnings_and_keeps_the_status(tmp_path):
 
 
 def test_run_prints_warnings_first_and_quiet_hides_them(tmp_path):
-    data = make_scenario(service={"min_instances": 16, "max_instances": 20}, duration="5s")
+    data = make_scenario(service={"min_instances": 28, "max_instances": 30}, duration="5s")
     path = write(tmp_path, data)
     done = cli("run", path, "--out", tmp_path / "out", "--no-plots")
     assert done.returncode == 0, done.stderr

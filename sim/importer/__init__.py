@@ -150,6 +150,7 @@ def main(args) -> int:
             print(f"{out}: folder {out_dir} does not exist", file=sys.stderr)
             return 2
         write_atomically(out, result.text)
-        then = "then" if args.traffic else "set its traffic, then"
+        then = ("set service_time and cpu_per_request (marked TODO), then" if args.traffic else
+                "set its traffic, service_time and cpu_per_request (marked TODO), then")
         print(f"{out}: written from {args.file}; {then}: python -m sim run {out}", file=sys.stderr)
     return 0

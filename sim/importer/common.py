@@ -97,6 +97,24 @@ def shutdown_hours(hours, path: str, doc: int, problems: Problems) -> str | None
     return f"{int(number)}h"
 
 
+# The revocation action as each form spells it: the v1 annotation's values (prevent-new | shut-down) and the v2
+# API's enum names (PREVENT_NEW | SHUTDOWN), accepted in either place; the enum's UNSPECIFIED means the default.
+REVOCATION_ACTIONS = {"prevent-new": "prevent-new", "shut-down": "shut-down",
+                      "PREVENT_NEW": "prevent-new", "SHUTDOWN": "shut-down"}
+UNSPECIFIED_ACTION = "ENCRYPTION_KEY_REVOCATION_ACTION_UNSPECIFIED"
+
+
+def revocation_action(value, path: str, doc: int, problems: Problems) -> str | None:
+    """The scenario's revocation_action from either spelling; None (Cloud Run's default) when absent or
+    unspecified; a problem otherwise."""
+    if value is None or value == UNSPECIFIED_ACTION:
+        return None
+    if value in REVOCATION_ACTIONS:
+        return REVOCATION_ACTIONS[value]
+    problems.add(doc, path, f"must be prevent-new or shut-down (v2: PREVENT_NEW or SHUTDOWN), got {value!r}")
+    return None
+
+
 def check_key(item: Imported, name, path: str, problems: Problems) -> None:
     """The key must be a Cloud KMS key name in the service's region."""
     if not isinstance(name, str) or not KEY_NAME_RE.fullmatch(name):

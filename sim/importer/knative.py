@@ -3,8 +3,8 @@ writes it."""
 from __future__ import annotations
 
 from sim.importer.common import (
-    UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, cpu_value, mapping, seconds_value,
-    set_or_default, shutdown_hours, whole_number,
+    UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, cpu_value, mapping, revocation_action,
+    seconds_value, set_or_default, shutdown_hours, whole_number,
 )
 
 API_VERSION = "serving.knative.dev/v1"
@@ -16,7 +16,6 @@ BOOST = "run.googleapis.com/startup-cpu-boost"
 MIN_SCALE = "autoscaling.knative.dev/minScale"
 MAX_SCALE = "autoscaling.knative.dev/maxScale"
 KNOWN = {KEY, ACTION, HOURS, BOOST, MIN_SCALE, MAX_SCALE}
-ACTIONS = {"prevent-new": "prevent-new", "shut-down": "shut-down"}
 
 
 def is_v1(doc: dict) -> bool:
@@ -58,11 +57,8 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     set_or_default(item, "max_instances", get(MAX_SCALE, whole_number, minimum=1))
     if KEY in notes:
         check_key(item, notes[KEY], f"{where}.{KEY}", problems)
-    action = notes.get(ACTION)
-    if action is not None and action not in ACTIONS:
-        problems.add(number, f"{where}.{ACTION}", f"must be prevent-new or shut-down, got {action!r}")
-        action = None
-    set_or_default(item, "revocation_action", ACTIONS.get(action))
+    set_or_default(item, "revocation_action",
+                   revocation_action(notes.get(ACTION), f"{where}.{ACTION}", number, problems))
     if HOURS in notes:
         item.settings["shutdown_after"] = shutdown_hours(notes[HOURS], f"{where}.{HOURS}", number, problems)
     else:

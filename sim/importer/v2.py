@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 from sim.importer.common import (
-    Imported, Problems, check_key, check_revision, cpu_value, mapping, seconds_value, set_or_default,
-    shutdown_hours, whole_number,
+    Imported, Problems, check_key, check_revision, cpu_value, mapping, revocation_action, seconds_value,
+    set_or_default, shutdown_hours, whole_number,
 )
 
 _NAME_RE = re.compile(r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/services/(?P<service>[^/]+)")
-ACTIONS = {"PREVENT_NEW": "prevent-new", "SHUTDOWN": "shut-down"}
 # template fields this importer reads or that do not change the model (ignored without a mention)
 TEMPLATE_KNOWN = {"scaling", "encryptionKey", "encryptionKeyRevocationAction", "encryptionKeyShutdownDuration",
                   "maxInstanceRequestConcurrency", "timeout", "containers", "revision", "serviceAccount",
@@ -52,11 +51,8 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
                    if "maxInstanceCount" in scaling else None)
     if "encryptionKey" in template:
         check_key(item, template["encryptionKey"], "template.encryptionKey", problems)
-    action = template.get("encryptionKeyRevocationAction")
-    if action is not None and action not in ACTIONS:
-        problems.add(number, "template.encryptionKeyRevocationAction",
-                     f"must be PREVENT_NEW or SHUTDOWN, got {action!r}")
-    set_or_default(item, "revocation_action", ACTIONS.get(action))
+    set_or_default(item, "revocation_action", revocation_action(
+        template.get("encryptionKeyRevocationAction"), "template.encryptionKeyRevocationAction", number, problems))
     if "encryptionKeyShutdownDuration" in template:
         path = "template.encryptionKeyShutdownDuration"
         seconds = seconds_value(template["encryptionKeyShutdownDuration"], path, number, problems)

@@ -7,6 +7,15 @@ from sim.importer.common import DEFAULTS, Imported
 from sim.scenario.constants import KEY_NAME_RE
 
 DEFAULT_REGION = "us-central1"
+# What no export holds and every answer rests on: written at the simulator's assumptions, marked TODO.
+WORKLOAD_TODO = (
+    ("service_time", "{dist: lognormal, mean: 120ms, cv: 1}",
+     "not in the export, and every answer rests on it: your mean request time at load "
+     "(Cloud Monitoring request_latencies); this is the simulator's assumption"),
+    ("cpu_per_request", "0.25",
+     "not in the export, and every answer rests on it: vCPUs a request uses while it runs "
+     "(README: Estimating cpu_per_request); this is the simulator's assumption"),
+)
 ORDER = ("revocation_action", "shutdown_after", "concurrency", "cpu", "memory", "min_instances",
          "max_instances", "request_timeout", "startup_cpu_boost")
 
@@ -76,6 +85,7 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
                 out.append(f"    {setting}: {_value(item.settings[setting])}")
             elif setting in DEFAULTS:
                 out.append(f"    {setting}: {_value(DEFAULTS[setting])}   # not in the file: Cloud Run's default")
+        out += [f"    {key}: {value}   # TODO: {why}" for key, value, why in WORKLOAD_TODO]
         for note in item.notes:
             out.append(f"    # {note}")
         if item.unknown:

@@ -147,3 +147,16 @@ POLICIES = {"cloud-run": CloudRunPolicy, "knative": KnativePolicy, "per-request"
 
 def make_policy(svc):
     return POLICIES[svc.autoscaling.policy](svc)
+
+
+def steady_demand(svc, rate: float) -> tuple[float, float]:
+    """(requests in flight, vCPUs in use) of a steady `rate` (requests per second): Little's law on the mean
+    service time, and that x cpu_per_request."""
+    concurrency = rate * svc.service_time.mean
+    return concurrency, concurrency * svc.cpu_per_request
+
+
+def steady_instances(svc, rate: float) -> int:
+    """The instances the service's autoscaler settles on at a steady `rate`, not clamped to min/max: the one
+    capacity formula for the warm start and for every warning about capacity."""
+    return make_policy(svc).steady_desired(*steady_demand(svc, rate))

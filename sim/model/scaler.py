@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .autoscaler import Signals
+from .autoscaler import Signals, steady_demand
 
 
 class Scaler:
@@ -30,8 +30,7 @@ class Scaler:
         """The instances wanted at a steady `rate` (requests per second), clamped to [min, max]; the desired
         count and the windows are set as if that demand had lasted a window before t = 0."""
         spec = self.spec
-        concurrency = rate * spec.service_time.mean          # requests in flight on average (Little's law)
-        cpu = concurrency * spec.cpu_per_request              # vCPUs in use, none of them saturated
+        concurrency, cpu = steady_demand(spec, rate)          # Little's law; none of the vCPUs saturated
         wanted = self.policy.steady_desired(concurrency, cpu)
         self.desired = min(spec.max_instances, max(spec.min_instances, wanted))
         w = spec.autoscaling.window

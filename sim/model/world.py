@@ -49,10 +49,11 @@ class RunOutput:
 
 
 class World:
-    def __init__(self, scenario, replication: int = 0, keep_logs: bool = True):
+    def __init__(self, scenario, replication: int = 0, keep_logs: bool = True, keep_usage: bool = False):
         self.scenario = sc = scenario
         self.replication = replication
         self.keep_logs = keep_logs
+        self.keep_usage = keep_usage       # kms_usage rows without the logs (the quota solver's warm-up-free peak)
         self.env = simpy.Environment()
         self.keys = {k.id: KeyVersion(k, sc.kms.disable_propagation) for k in sc.keys}
         self.pools = self._make_pools()
@@ -161,6 +162,8 @@ class World:
             out.fault_log = self.fault_log
             out.fault_windows = fault_window_rows(sc, self.fault_log)
             out.quota_in_force = quota_in_force_rows(self)
+        elif self.keep_usage:
+            out.kms_usage = self._kms_usage()
         return out
 
     def _kms_usage(self) -> list[dict]:

@@ -1,4 +1,7 @@
-"""cold_start.png: per service, cold-start percentiles over time and their split into start phases."""
+"""cold_start.png: per service, cold-start percentiles over time and their split into start phases.
+
+The chart draws every start of the run; its title counts them as the summary and the printed table do, from
+the warm-up on (a start by its request time), and says how many there were in all. The warm-up is shaded."""
 from __future__ import annotations
 
 import math
@@ -7,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .folder import Folder, fault_windows
-from .layout import TimeAxis, figure, finish_axes, note, note_figure, shade_faults
+from .layout import TimeAxis, figure, finish_axes, note, note_figure, shade_faults, shade_warmup
 
 PHASES = (("schedule_s", "schedule"), ("image_fetch_s", "image fetch"),
           ("key_operations_s", "key operations (incl. retries)"), ("container_start_s", "container start"),
@@ -29,9 +32,11 @@ def cold_start_figure(folder) -> Figure:
         return note_figure(title, "No instance became ready in this run: no cold starts to show.")
     width = _bin_width(d.duration, d.interval)
     n_bins = int(math.ceil(d.duration / width))
+    warm = (f"; grey: the warm-up ({tx.text(d.warmup)}), drawn but not counted in the summary"
+            if d.warmup > 0 else "")
     fig, axes = figure(len(names), 3, 3.6, title,
                        f"replication 0; cold start = start requested → ready, binned by ready time "
-                       f"({tx.text(width)} bins)", windows, tx, (0, 1))
+                       f"({tx.text(width)} bins){warm}", windows, tx, (0, 1))
     for row, name in enumerate(names):
         mine = [r for r in rows if r["service"] == name and r.get("ready_at") is not None]
         failed = [r["start_error"] for r in rows if r["service"] == name and r.get("start_error")]
@@ -63,17 +68,27 @@ def cold_start_figure(folder) -> Figure:
             a_pct.plot(centres, pct[:, k], marker="o", ms=3, color=colour, label=f"p{q}")
         shade_faults(a_pct, windows, tx)
         why = ", ".join(f"{n:,} {k}" for k, n in sorted(_count(failed).items()))
-        finish_axes(a_pct, tx, "cold-start latency (s)",
-                    f"{name}: {len(mine):,} cold starts" + (f"; failed starts: {why}" if failed else ""))
+        shade_warmup(a_pct, d.warmup, tx)
+        finish_axes(a_pct, tx, "cold-start latency (s)", f"{name}: {_count_text(mine, d.warmup, tx)}"
+                    + (f"; failed starts: {why}" if failed else ""))
         h1, l1 = a_pct.get_legend_handles_labels()
         h2, l2 = a_cnt.get_legend_handles_labels()
         a_pct.legend(h1 + h2, l1 + l2, loc="best", fontsize=8)
 
         _stacked_bars(a_time, centres, means, tx(width) * 0.9)
         shade_faults(a_time, windows, tx)
+        shade_warmup(a_time, d.warmup, tx)
         finish_axes(a_time, tx, "mean seconds per start", f"{name}: mean start phases per bin (key on the right)")
         _phase_bands(a_band, startup, phases, name)
     return fig
+
+
+def _count_text(started: list[dict], warmup: float, tx: TimeAxis) -> str:
+    """The cold starts as the summary counts them (requested from the warm-up on), and all of them."""
+    if warmup <= 0:
+        return f"{len(started):,} cold starts"
+    counted = sum(1 for r in started if r["requested_at"] >= warmup)
+    return f"{counted:,} cold starts after the warm-up (summary), {len(started):,} in all"
 
 
 def _count(values) -> dict:

@@ -36,6 +36,7 @@ class Folder:
     services: list             # service names, in the scenario's order
     summary: dict
     baseline: bool
+    warmup: float = 0.0        # the summary's figures count from here on; the charts draw the whole run
 
     @classmethod
     def read(cls, folder) -> "Folder":
@@ -44,7 +45,8 @@ class Folder:
         scenario, summary, manifest = results.scenario(), results.summary(), results.manifest()
         baseline = results.has("baseline_timeseries.csv") and manifest.get("baseline", True)
         return cls(path, scenario["name"], float(scenario["duration"]), float(scenario["timeseries_interval"]),
-                   [s["name"] for s in scenario["services"]], summary, bool(baseline))
+                   [s["name"] for s in scenario["services"]], summary, bool(baseline),
+                   float(scenario.get("warmup") or 0.0))
 
     def rows(self, file: str) -> list[dict]:
         return read_rows(self.path / file)

@@ -48,6 +48,12 @@ def shade_faults(ax, windows: list[FaultWindow], tx: TimeAxis) -> None:
             ax.axvspan(tx(w.start), tx(w.end), color=colour, alpha=0.13, lw=0)
 
 
+def shade_warmup(ax, warmup: float, tx: TimeAxis) -> None:
+    """Grey over the warm-up: drawn, but left out of the summary's figures."""
+    if warmup > 0:
+        ax.axvspan(0, tx(warmup), facecolor="0.55", alpha=0.18, lw=0, zorder=0)
+
+
 def fault_lanes(windows: list[FaultWindow], tx: TimeAxis) -> list[int]:
     """A lane per window so that no two windows (and their number tags) overlap in the fault strip."""
     ends: list[float] = []
@@ -94,26 +100,36 @@ def fault_legend_handles(windows: list[FaultWindow], tx: TimeAxis) -> list:
 
 
 def figure(rows: int, cols: int, row_height: float, title: str, subtitle: str = "",
-           windows: list[FaultWindow] = (), tx: TimeAxis | None = None, time_cols=()):
-    """A figure with `rows` x `cols` axes; with faults, a fault strip above each time column and their key below."""
+           windows: list[FaultWindow] = (), tx: TimeAxis | None = None, time_cols=(), keys: dict | None = None):
+    """A figure with `rows` x `cols` axes; with faults, a fault strip above each time column and their key below;
+    with `keys` (key id -> key_states.KeySpan list), a strip of each key's state under the fault strip."""
+    from .key_states import key_legend_handles, key_strip
     strip = bool(windows) and tx is not None
+    key_rows = bool(keys) and tx is not None
     lanes = max(fault_lanes(windows, tx), default=0) + 1 if strip else 0
     strip_h = 0.25 + 0.2 * lanes
-    fig = Figure(figsize=(WIDTH_IN, 1.3 + row_height * rows + (strip_h + 0.35 * math.ceil(len(windows) / 3)
-                                                                   if strip else 0)),
+    key_h = 0.25 + 0.25 * len(keys) if key_rows else 0.0
+    legend_h = 0.35 * math.ceil(len(windows) / 3) if strip else 0.0
+    fig = Figure(figsize=(WIDTH_IN, 1.3 + row_height * rows + (strip_h if strip else 0) + key_h + legend_h
+                          + (0.35 if key_rows else 0)),
                  dpi=DPI, layout="constrained")
     fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""), fontsize=13)
-    if not strip:
+    if not strip and not key_rows:
         return fig, fig.subplots(rows, cols, squeeze=False)
-    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[strip_h] + [row_height] * rows)
-    axes = np.array([[fig.add_subplot(grid[r + 1, c]) for c in range(cols)] for r in range(rows)])
+    tops = ([strip_h] if strip else []) + ([key_h] if key_rows else [])
+    grid = fig.add_gridspec(rows + len(tops), cols, height_ratios=tops + [row_height] * rows)
+    axes = np.array([[fig.add_subplot(grid[r + len(tops), c]) for c in range(cols)] for r in range(rows)])
     for c in time_cols:
         top = fig.add_subplot(grid[0, c])
-        fault_strip(top, windows, tx)
+        if strip:
+            fault_strip(top, windows, tx)
+        if key_rows:
+            ax_keys = fig.add_subplot(grid[len(tops) - 1, c], sharex=top) if strip else top
+            key_strip(ax_keys, keys, tx)
         for r in range(rows):
             axes[r, c].sharex(top)
-    fig.legend(handles=fault_legend_handles(windows, tx), loc="outside lower center", fontsize=9,
-               ncols=min(3, len(windows)), frameon=False)
+    handles = (fault_legend_handles(windows, tx) if strip else []) + (key_legend_handles(keys) if key_rows else [])
+    fig.legend(handles=handles, loc="outside lower center", fontsize=9, ncols=min(3, len(handles)), frameon=False)
     return fig, axes
 
 

@@ -1,7 +1,8 @@
 """timeline.png: per service, two rows of two panels, read left to right, top to bottom: the offered load
 (requests arriving per second, with those served and failed), the instances (desired on top of ready and
 starting, so it stays visible where they are equal; CPU-saturated), the pending requests, and the failed
-requests as a share of the arrivals of each bin, by cause."""
+requests as a share of the arrivals of each bin, by cause. Above them the fault strip and, when a key's state
+changed, the key strip: each used key usable, disabled, scheduled for destruction or destroyed, and why."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,8 @@ from matplotlib.ticker import MaxNLocator
 
 from ..summary_schema import failed_requests
 from .folder import Folder, fault_windows
-from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, steps
+from .key_states import key_spans
+from .layout import TimeAxis, figure, finish_axes, say_if_all_zero, shade_faults, shade_warmup, steps
 
 # The failure causes of timeseries.csv, stacked in this order in the share panel.
 FAILURES = (("failed_429", "429 (pending timeout)", "tab:red"),
@@ -37,9 +39,12 @@ def failure_shares(c: dict) -> dict[str, np.ndarray]:
 def timeline_figure(folder) -> Figure:
     d = Folder.read(folder)
     tx, windows, series = TimeAxis(d.duration), fault_windows(d), d.series()
+    keys = key_spans(d)
     fig, axes = figure(2 * len(series), 2, ROW_HEIGHT, f"Timeline — {d.name}",
-                       f"replication 0, {d.interval:g} s bins" + ("; shaded: fault windows" if windows else ""),
-                       windows, tx, (0, 1))
+                       f"replication 0, {d.interval:g} s bins" + ("; shaded: fault windows" if windows else "")
+                       + (f"; grey: the warm-up ({tx.text(d.warmup)}), left out of the summary" if d.warmup else "")
+                       + ("; the key strip: each key's state in Cloud KMS, and why" if keys else ""),
+                       windows, tx, (0, 1), keys=keys)
     for row, (name, c) in enumerate(series.items()):
         t = tx(c["t"])
         (a_load, a_inst), (a_pend, a_share) = axes[2 * row], axes[2 * row + 1]
@@ -53,6 +58,7 @@ def timeline_figure(folder) -> Figure:
                 (a_pend, "requests (at bin end)", "pending requests", "no pending requests in this run"),
                 (a_share, "failed / arrived in the bin", share_title, "no failed requests in this run")):
             shade_faults(ax, windows, tx)
+            shade_warmup(ax, d.warmup, tx)
             n_labels = len(ax.get_legend_handles_labels()[1])
             # Room above the data for the legend: four lines of it would cover the top of the data.
             finish_axes(ax, tx, ylabel, f"{name}: {title}", headroom=1.3 + 0.1 * max(0, n_labels - 1))

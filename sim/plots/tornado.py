@@ -18,8 +18,20 @@ from .layout import DPI
 LOW_COLOUR, HIGH_COLOUR = "tab:blue", "tab:orange"
 
 
-def _short(text: str, width: int = 50) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def wrapped(text: str, width: int = 46) -> str:
+    """A label on as many lines as it needs, never cut: broken at spaces, and inside long names after a
+    dot or a bracket (`services[].key_operations.validation_interval`)."""
+    import textwrap
+    lines = []
+    for line in textwrap.wrap(text.replace(".", ".\u200b").replace("]", "]\u200b"), width,
+                              break_long_words=False, break_on_hyphens=False) or [""]:
+        lines.append(line)
+    return "\n".join(lines).replace("\u200b", "")
+
+
+def label_lines(r: dict, several: bool) -> int:
+    name = r["assumption"] + (f"  [{r['service']}]" if several else "")
+    return len(wrapped(name).splitlines()) + len(wrapped(r["low"] + "  →  " + r["high"]).splitlines())
 
 
 def tornado_figure(data) -> Figure:
@@ -29,7 +41,8 @@ def tornado_figure(data) -> Figure:
     rows = [r for r in data["rows"] if r["metric_low"] is not None and r["metric_high"] is not None]
     several = len(data["centre"]) > 1
     n = max(len(rows), 1)
-    fig = Figure(figsize=(12.0, 1.8 + 0.55 * n), dpi=DPI, layout="constrained")
+    lines = max((label_lines(r, several) for r in rows), default=2)
+    fig = Figure(figsize=(12.0, 1.8 + max(0.55, 0.16 * lines) * n), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     labels = []
     for i, r in enumerate(rows):
@@ -46,8 +59,8 @@ def tornado_figure(data) -> Figure:
             ax.errorbar([at], [y - 0.17], xerr=[[r["change"] - r["interval_low"]], [r["interval_high"] - r["change"]]],
                         fmt="none", ecolor="black", elinewidth=1, capsize=3,
                         label="95% interval of the change, from the low end" if i == 0 else None)
-        name = _short(r["assumption"]) + (f"  [{r['service']}]" if several else "")
-        labels.append(f"{name}\n{_short(r['low'], 40)}  →  {_short(r['high'], 40)}")
+        name = r["assumption"] + (f"  [{r['service']}]" if several else "")
+        labels.append(f"{wrapped(name)}\n{wrapped(r['low'] + '  →  ' + r['high'])}")
     ax.set_yticks(list(range(n - 1, n - 1 - len(rows), -1)), labels, fontsize=8)
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(f"{data['metric']} (mean over {data['replications']} paired replications)")

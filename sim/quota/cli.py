@@ -71,5 +71,8 @@ def main(args) -> int:
               f"region's spare capacity (the figure to ask for); the current {result.current:,.0f}/min with the "
               f"assumed headroom {result.soft_headroom:g}x {'meets' if lv.met else 'fails'} the SLOs, "
               f"{lv.kms['served_over_quota_mean']:,.1f} requests per run served over quota (best effort)")
+    if result.recommended < result.current:
+        from .report import recommendation_line
+        print(recommendation_line(j))
     print(f"results: {out}")
     return 0

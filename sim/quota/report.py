@@ -95,15 +95,60 @@ def _table(q: dict) -> list[str]:
     return lines
 
 
-def report_markdown(q: dict) -> str:
+def user_impact(kms: dict) -> str:
+    """What a user would see at a level: failed instance starts and failed requests per run (means)."""
+    return (f"{fmt_number(kms['starts_failed_quota_exceeded_mean'])} instance starts fail on quota and "
+            f"{_share_text(kms.get('failed_fraction_mean'))} of requests fail "
+            f"({fmt_number(kms.get('requests_failed_mean'))} per run, means)")
+
+
+def _share_text(x) -> str:
+    if x is None:
+        return "–"
+    return f"{100 * x:.2g}%" if x else "0%"
+
+
+def recommendation_line(q: dict) -> str:
+    """The headline, in words: a cut below the current quota says what it would cost a user."""
     level = LEVEL_NAMES.get(q["protection"], q["protection"])
     rec, cur = q["recommended_requests_per_minute"], q["current_requests_per_minute"]
+    where = (f"the {level} quota of the key project (`{q['quota_field']}`, enforced {q['enforcement']}) from "
+             f"{_rate(cur, q['enforcement'])} to {_rate(rec, q['enforcement'])}")
+    if rec > cur:
+        return f"Recommendation: raise {where}."
+    if rec == cur:
+        return f"Recommendation: keep {where.split(' from ')[0]} at {_rate(cur, q['enforcement'])}."
+    at_rec, at_cur = _level(q, rec)["kms"], _level(q, cur)["kms"]
+    worse = (at_rec["starts_failed_quota_exceeded_mean"] > at_cur["starts_failed_quota_exceeded_mean"]
+             or at_rec.get("requests_failed_mean", 0) > at_cur.get("requests_failed_mean", 0))
+    text = (f"The objectives would still hold if you lowered {where}, which is below the current quota: at "
+            f"{_rate(rec, q['enforcement'])} {user_impact(at_rec)}, against {user_impact(at_cur)} at the current "
+            "quota.")
+    if worse:
+        text += (" The objectives allow that; if failed starts or failed requests matter, add an objective for "
+                 "them (`instance_starts_failed.quota_exceeded<=0`, `requests.failed_fraction<=...`) before "
+                 "lowering anything.")
+    return text
+
+
+def anchor_line(q: dict) -> str:
+    """Whether the search's anchor (the unconstrained peak) left the start-up transient out."""
+    a = q.get("anchor")
+    if not a:
+        return ""
+    if a["excludes_warmup"]:
+        return (f"The anchor of the search is the unconstrained peak from the warm-up on (the first "
+                f"{a['warmup_s']:g} s left out, with any start-up burst in them).")
+    return ("The anchor of the search is the unconstrained peak over the whole run, the start-up included (the "
+            "scenario has no warmup): a run that starts empty at a high rate puts a cold-start burst at t = 0 "
+            "into it; `warm_start: true` on the service, or a `warmup`, leaves it out.")
+
+
+def report_markdown(q: dict) -> str:
+    rec, cur = q["recommended_requests_per_minute"], q["current_requests_per_minute"]
     at80 = q["at_80_percent"]
-    change = "raise" if rec > cur else "keep" if rec == cur else "could lower"
     lines = [f"# Cloud KMS quota recommendation — {q['scenario']}", "",
-             f"**Recommendation: {change} the {level} quota of the key project (`{q['quota_field']}`, "
-             f"enforced {q['enforcement']}) from {_rate(cur, q['enforcement'])} to "
-             f"{_rate(rec, q['enforcement'])}.**", "",
+             f"**{recommendation_line(q)}**", "",
              f"It is the smallest tidy quota at which every objective below holds for every service with "
              f"{q['confidence']:.0%} one-sided confidence over {q['replications']} paired replications "
              "(the same random streams at every quota level):", ""]
@@ -113,7 +158,7 @@ def report_markdown(q: dict) -> str:
                       "recommendation covers the worst of them; more replications can only raise it."]
     peak = q["unconstrained_peak_requests_per_minute"]
     lines += ["", f"The unconstrained peak demand (simulated, no quota limit) is {_rate(peak, q['enforcement'])}; "
-              f"the recommendation is {rec / peak:.0%} of it.", ""]
+              f"the recommendation is {rec / peak:.0%} of it. {anchor_line(q)}".rstrip(), ""]
     lines += _soft_section(q)
     lines += _demand_section(q)
     lines += ["## Evidence", ""]
@@ -125,7 +170,9 @@ def report_markdown(q: dict) -> str:
             lines.append(f"- **{name} ({_rate(rpm, q['enforcement'])})**: SLOs "
                          f"{'met' if lv['met'] else '**not met**'}, {fmt_number(lv['kms']['resource_exhausted_mean'])} "
                          f"RESOURCE_EXHAUSTED and {fmt_number(lv['kms']['starts_failed_quota_exceeded_mean'])} instance "
-                         f"starts failed on quota per run (means). "
+                         f"starts failed on quota per run (means)"
+                         + (f"; {_share_text(lv['kms']['failed_fraction_mean'])} of requests failed"
+                            if "failed_fraction_mean" in lv["kms"] else "") + ". "
                          f"{evidence_line(lv['metrics'], q['confidence'], fmt_number)}.")
     if "levels_run" in q:
         lines += ["", f"Runs: {q['levels_run']} levels simulated (the unlimited run included), {q['levels_skipped']} "

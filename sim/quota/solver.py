@@ -131,6 +131,9 @@ class QuotaResult:
             "at_80_percent": None if self.at_80_percent is None else {
                 "requests_per_minute": self.at_80_percent, "met": self.levels[self.at_80_percent].met},
             "peak_demand": self.demand,
+            "anchor": {"requests_per_minute": self.lower_bound,
+                       "excludes_warmup": self.demand.get("anchor_excludes_warmup", False),
+                       "warmup_s": self.demand.get("warmup_s", 0.0)},
             "unconstrained": self.unconstrained.to_json(),
             "levels": [self.levels[q].to_json() for q in sorted(self.levels)],
             "levels_run": sum(not lv.short_cut for lv in self.levels.values()) + 1,     # + the unlimited run
@@ -180,7 +183,8 @@ class Solver:
         from ..runner import run
         from ..scenario import with_updates
         return run(with_updates(self.scenario, {self.field: rpm}), replications=self.replications,
-                   workers=self.workers, baseline=self.baseline, scheduler=self.scheduler)
+                   workers=self.workers, baseline=self.baseline, scheduler=self.scheduler,
+                   keep_usage=self.scenario.warmup > 0)
 
     def _summary(self, rpm: float, scenario=None) -> dict:
         """The level's runs through the study engine (local processes or a Dask cluster), in replication order."""
@@ -239,7 +243,7 @@ class Solver:
             raise QuotaError(f"the SLOs are not met even with unlimited KMS quota, so no quota meets them: "
                              f"{failing}")
         window = "per_second" if self.unit == 60 else "per_minute"
-        lower = snap(demand[f"peak_{window}_mean"] * (60 if self.unit == 60 else 1), self.unit, self.unit)
+        lower = snap(demand[f"anchor_peak_{window}_mean"] * (60 if self.unit == 60 else 1), self.unit, self.unit)
         ceiling = snap(demand[f"peak_{window}_max"] * (60 if self.unit == 60 else 1), self.unit, self.unit)
         if not self._quota_changes():
             # The exact short-cut: at or above the largest peak per enforcement window of any replication no

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.model.autoscaler import steady_instances
 from sim.scenario.constants import EXTERNAL_PROTECTIONS, path_text
 from sim.scenario.faults import (
     DeployFault, EkmLatency, EkmOutage, FaultBase, IamFault, KeyFault, KmsBackgroundLoad, QuotaChange,
@@ -34,6 +35,9 @@ BARE_SECONDS_SUSPECT = 30.0
 # min_instances above this many times the instances the peak rate needs is flagged (a heuristic: the
 # planner may keep instances warm on purpose, but 3x the need at the busiest moment is mostly idle).
 MIN_INSTANCES_MARGIN = 3.0
+# A run that starts empty at a rate needing more than this many instances over min_instances opens with a burst of
+# cold starts (and their key operations) that a service already serving that rate would not have (a heuristic).
+COLD_BURST_INSTANCES = 10
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,47 @@ def faults_that_cannot_act(ctx: Context) -> Iterable[Finding]:
         if all_ended is not None and fault.at >= all_ended:
             yield ("faults", i, "at"), (f"at {format_duration(fault.at)}, after every service's traffic has "
                                         f"ended ({format_duration(all_ended)}): no request will meet it")
+
+
+# The EKM error domain on which the external key manager also disables the key version (Cloud EKM error
+# reference, cloud.google.com/kms/docs/reference/ekm_errors); it stays disabled until someone enables it.
+EKM_DISABLES_KEY = "EXTERNAL_PERMISSION_DENIED"
+
+
+@check("key-left-disabled")
+def key_left_disabled(ctx: Context) -> Iterable[Finding]:
+    """An EKM outage with EXTERNAL_PERMISSION_DENIED and no later key-enable: the key stays disabled to the end."""
+    sc = ctx.scenario
+    for i, fault in ctx.faults():
+        if not isinstance(fault, EkmOutage) or fault.error != EKM_DISABLES_KEY:
+            continue
+        keys = ([fault.key] if fault.key is not None else
+                sorted(k for k in ctx.used_keys if sc.key(k).is_external))
+        for key in keys:
+            if key not in ctx.used_keys:
+                continue
+            enabled = any(isinstance(f, KeyFault) and f.kind == "key-enable" and f.key == key and f.at >= fault.at
+                          for f in sc.faults)
+            if not enabled:
+                yield ("faults", i, "error"), (
+                    f"{EKM_DISABLES_KEY} makes the external key manager disable key {key!r} at the first call in "
+                    f"the outage; it stays disabled after the outage ends ({format_duration(fault.at + fault.duration)})"
+                    f" until a key-enable, and this scenario has none after {format_duration(fault.at)}: no instance "
+                    "starts to the end of the run (add {at: ..., kind: key-enable, key: " + key + "} if it is "
+                    "re-enabled)")
+
+
+@check("fault-past-end")
+def faults_past_the_end(ctx: Context) -> Iterable[Finding]:
+    """A fault whose duration runs past the end of the run: what happens after is not simulated."""
+    end = ctx.scenario.duration
+    for i, fault in ctx.faults():
+        duration = getattr(fault, "duration", None)
+        if duration is not None and fault.at + duration > end + 1e-9:
+            yield ("faults", i, "duration"), (
+                f"ends at {format_duration(fault.at + duration)}, after the end of the run "
+                f"({format_duration(end)}): the run stops while it lasts, so neither its end nor the recovery "
+                "after it is simulated")
 
 
 @check("cpu-oversubscribed")
@@ -267,15 +312,56 @@ def _bare_numbers(value) -> Iterable[tuple[tuple, float]]:
 
 @check("min-instances-idle")
 def min_instances_above_need(ctx: Context) -> Iterable[Finding]:
-    """min_instances more than MIN_INSTANCES_MARGIN x what the peak rate needs (a heuristic)."""
+    """min_instances more than MIN_INSTANCES_MARGIN x what the autoscaler wants at the peak rate (a heuristic).
+
+    The need is the autoscaler's own steady answer (`steady_instances`, CPU included), the formula of the warm
+    start: a warning that counted concurrency only would contradict `sim solve` on a CPU-bound service."""
     for i, s in enumerate(ctx.scenario.services):
-        peak, mean_s = peak_rate(s.traffic), s.service_time.mean
-        needed = math.ceil(peak * mean_s / s.concurrency - 1e-9)
+        peak = peak_rate(s.traffic)
+        needed = steady_instances(s, peak)
         if s.min_instances > MIN_INSTANCES_MARGIN * max(needed, 1):
             yield ("services", i, "min_instances"), (
                 f"{s.min_instances} is more than {format_number(MIN_INSTANCES_MARGIN)}x the {needed} instance(s) "
-                f"the peak rate needs ({format_number(round(peak, 6))}/s x {format_duration(mean_s)} mean service "
-                f"time / concurrency {s.concurrency}, rounded up; a heuristic): most will idle")
+                f"the {s.autoscaling.policy} autoscaler wants at the peak rate ({_need_text(s, peak)}; a "
+                "heuristic): most will idle")
+
+
+def _need_text(s, peak: float) -> str:
+    """How the need was computed, in the words of the policy's formula."""
+    in_flight = peak * s.service_time.mean
+    text = (f"{format_number(round(peak, 6))}/s x {format_duration(s.service_time.mean)} mean service time = "
+            f"{format_number(round(in_flight, 3))} in flight")
+    a = s.autoscaling
+    if a.policy == "cloud-run":
+        text += f" / (concurrency {s.concurrency} x {format_number(a.target_concurrency_utilization)})"
+        if s.cpu_per_request > 0:
+            text += (f", or x {format_number(s.cpu_per_request)} vCPU per request / (cpu {format_number(s.cpu)} x "
+                     f"{format_number(a.target_cpu_utilization)}), the larger")
+    elif a.policy == "knative":
+        text += f" / (concurrency {s.concurrency} x {format_number(a.target_utilization)})"
+    else:
+        text += f" / concurrency {s.concurrency}"
+    return text + ", rounded up"
+
+
+@check("cold-start-burst")
+def cold_start_burst(ctx: Context) -> Iterable[Finding]:
+    """A service that starts empty (no warm_start, no warmup) at a rate that needs many instances at once."""
+    sc = ctx.scenario
+    if sc.warmup > 0:
+        return
+    for i, s in enumerate(sc.services):
+        if s.warm_start:
+            continue
+        points = _rate_points(s.traffic)
+        initial = points[0][1] if points and points[0][0] <= 0 else 0.0
+        needed = min(s.max_instances, steady_instances(s, initial))
+        if needed - s.min_instances > COLD_BURST_INSTANCES:
+            yield ("services", i, "warm_start"), (
+                f"the run starts empty at {format_number(round(initial, 6))}/s, which needs {needed} instances "
+                f"({s.min_instances} minimum): it opens with a burst of about {needed - s.min_instances} cold "
+                "starts and their key operations that a service already serving this rate would not have (it can "
+                "set a quota recommendation); set warm_start: true, or a warmup to leave it out of the figures")
 
 
 @check("shutdown-not-whole-hours")

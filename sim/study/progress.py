@@ -15,7 +15,7 @@ WIDTH = 24
 class Progress:
     def __init__(self, total: int | None, *, enabled: bool = True, stream=None, label: str = "units"):
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and _is_terminal(self.stream)
+        self.enabled = enabled and is_terminal(self.stream)
         self.total, self.label = total, label
         self.done = self.ran = 0
         self.started = time.monotonic()
@@ -52,7 +52,7 @@ class Progress:
             self.open = False
 
 
-def _is_terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

@@ -82,10 +82,13 @@ def analyse(scenario, arms, runs: dict[int, list], metric_text: str, replication
     rows = []
     for order, (parameter, (lo_cell, hi_cell)) in enumerate(arms.pairs.items()):
         s = SETTINGS[parameter]
+        rel = arms.relative.get(parameter)
+        low_text = rel.low_text if rel else describe(BY_PARAMETER[parameter].low)
+        high_text = rel.high_text if rel else describe(BY_PARAMETER[parameter].high)
         for k, service in enumerate(services):
             low, high, centre = values(lo_cell, service), values(hi_cell, service), values(0, service)
-            rows.append({"assumption": parameter, "path": ";".join(s.paths),
-                         "low": describe(BY_PARAMETER[parameter].low), "high": describe(BY_PARAMETER[parameter].high),
+            rows.append({"assumption": parameter, "path": ";".join(s.paths), "low": low_text, "high": high_text,
+                         "range": "relative" if rel else "plausible",
                          "service": service, "metric_low": _mean(low), "metric_centre": _mean(centre),
                          "metric_high": _mean(high), **paired_change(low, high),
                          "values_low": low, "values_high": high, "_order": (order, k)})
@@ -97,7 +100,9 @@ def analyse(scenario, arms, runs: dict[int, list], metric_text: str, replication
             "seed": scenario.seed, "duration_s": scenario.duration, "confidence": 0.95,
             "centre": {name: _mean(values(0, name)) for name in services},
             "arms_run": len(arms.cells), "rows": rows, "skipped": arms.skipped,
-            "settings": {p: {"low": SETTINGS[p].low, "high": SETTINGS[p].high} for p in arms.pairs}}
+            "settings": {p: ({"low": arms.relative[p].low, "high": arms.relative[p].high, "relative": True}
+                             if p in arms.relative else {"low": SETTINGS[p].low, "high": SETTINGS[p].high})
+                         for p in arms.pairs}}
 
 
 def write_sensitivity(data: dict, out_dir) -> Path:
@@ -118,18 +123,39 @@ def _num(v) -> str:
 
 def table(data: dict) -> str:
     """The ranked table printed by the command."""
+    # columns as wide as their longest entry: no name is cut off
+    width = max([len("assumption")] + [len(r["assumption"]) for r in data["rows"]])
+    swidth = max([len("service")] + [len(r["service"]) for r in data["rows"]])
     lines = [f"sensitivity of {data['metric']} in {data['scenario']} ({data['replications']} paired replications "
              f"per arm, {data['arms_run']} arms run; change = at high - at low, 95% interval)",
-             f"{'rank':>4}  {'assumption':<48} {'service':<16} {'at low':>9} {'as is':>9} {'at high':>9} "
-             f"{'change':>10}  interval"]
+             f"{'rank':>4}  {'assumption':<{width}} {'service':<{swidth}} {'at low':>9} {'as is':>9} {'at high':>9} "
+             f"{'change':>10}  interval  range"]
     for r in data["rows"]:
         interval = "" if r["interval_low"] is None else f"[{r['interval_low']:+.4g}, {r['interval_high']:+.4g}]"
         change = "-" if r["change"] is None else f"{r['change']:+.4g}"
-        lines.append(f"{r['rank']:>4}  {r['assumption']:<48} {r['service']:<16} {_num(r['metric_low']):>9} "
-                     f"{_num(r['metric_centre']):>9} {_num(r['metric_high']):>9} {change:>10}  {interval}")
+        what = (f"relative {r['low'].split()[0]}/{r['high'].split()[0]}" if r.get("range") == "relative"
+                else "plausible")
+        lines.append(f"{r['rank']:>4}  {r['assumption']:<{width}} {r['service']:<{swidth}} {_num(r['metric_low']):>9} "
+                     f"{_num(r['metric_centre']):>9} {_num(r['metric_high']):>9} {change:>10}  {interval}  {what}")
     for s in data["skipped"]:
         lines.append(f"skipped: {s['assumption']}: {s['reason']}")
     return "\n".join(lines)
+
+
+def _solve_request(args, scenario):
+    """The SLOs of --solve PATH --slo ..., checked before anything runs (None without --solve)."""
+    from ..slo import parse_slo
+    param, texts = getattr(args, "solve", None), getattr(args, "slo", None) or []
+    if param is None:
+        if texts:
+            raise SloError("--slo needs --solve PATH (the setting whose answer the study follows)")
+        return None
+    if not texts:
+        raise SloError(f"--solve {param}: give the objectives with --slo, e.g. --slo 'requests.failed_fraction<=0.01'")
+    slos = [parse_slo(text, known=True) for text in texts]
+    from .sensitivity_solve import check_solve
+    check_solve(scenario, param, slos, 2)
+    return slos
 
 
 def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool,
@@ -145,32 +171,44 @@ def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler
 def main(args) -> int:
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
+    from ..scenario.io import read_scenario_data
     from ..estimate import check_work
     from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
+    from .sensitivity_choice import ChoiceError, chosen, parse_relative
+    from .solve import SolveError
     try:
         path, window = split_metric(args.metric)
         metric_text = metric_name(path, window)
+        relative = parse_relative(getattr(args, "relative", None))
+        names = chosen(getattr(args, "only", None), getattr(args, "exclude", None))
         overrides = {"duration": args.duration} if args.duration else None
         scenario = load_with_warnings(args.file, overrides, quiet=args.quiet)
         if window is not None:                   # every arm records the window (arms copy the scenario)
             scenario = with_windows(scenario, [window])
+        raw = read_scenario_data(args.file) if relative else None
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-sensitivity",
                                   suffixes=(PARTIAL_SUFFIX,))
-        arms = build_arms(scenario, metric_text)
+        arms = build_arms(scenario, metric_text, raw=raw, relative=relative, chosen=names)
+        solve_slos = _solve_request(args, scenario)
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
     except WindowError as exc:
         print(f"error: --metric {args.metric}: {exc}", file=sys.stderr)
         return 2
-    except (SloError, OutputFolderError) as exc:
+    except (SloError, OutputFolderError, ChoiceError, SolveError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     replications = args.replications or max(MIN_REPLICATIONS, scenario.replications)
     baseline = metric_text.startswith("capacity_loss.")     # the fault-free twins only when the metric needs them
     scheduler = scheduler_address(args.scheduler)
     workers = max(1, args.workers or 1)
-    refusal = check_work(arms.cells, replications, args, workers=workers, baseline=baseline, quiet=args.quiet)
+    levels = 0
+    if solve_slos:                       # each arm is also solved: about as many levels as `sim solve` runs
+        from .sensitivity_solve import check_solve
+        levels = check_solve(scenario, args.solve, solve_slos, replications).expected_levels()
+    cells = arms.cells * (1 + levels)
+    refusal = check_work(cells, replications, args, workers=workers, baseline=baseline, quiet=args.quiet)
     if refusal:
         print(refusal, file=sys.stderr)
         return 2
@@ -185,6 +223,9 @@ def main(args) -> int:
     runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet,
                     store=partial / "units")
     data = analyse(scenario, arms, runs, metric_text, replications)
+    if solve_slos:
+        from .sensitivity_solve import solve_arms
+        data["solve"] = solve_arms(arms, args.solve, solve_slos, replications, workers=workers, scheduler=scheduler)
     try:
         write_sensitivity(data, out)
     except OutputFolderError as exc:
@@ -194,5 +235,8 @@ def main(args) -> int:
     discard(partial)
     if not args.quiet:
         print(table(data))
+        if "solve" in data:
+            from .sensitivity_solve import solve_table
+            print(solve_table(data["solve"]))
         print(f"results: {out}")
     return 0

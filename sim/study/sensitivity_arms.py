@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..assumptions import ASSUMPTIONS, SETTINGS, WHEN
 from ..scenario import ScenarioError
 from .paths import apply_setting
+from .sensitivity_choice import expand, relative_range
 
 STATE_FAULTS = {"key-disable", "key-schedule-destroy", "key-destroy"}
 REVOKING_FAULTS = STATE_FAULTS | {"iam-revoke", "ekm-outage"}
@@ -51,14 +52,6 @@ def holds(scenario, when: str, metric: str = "cost") -> bool:
     return tests[when]
 
 
-def expand(scenario, path: str) -> list[str]:
-    """`services[].x` -> `services.0.x`, `services.1.x`, ...; any other path as it is."""
-    if path.startswith("services[]."):
-        rest = path[len("services[]."):]
-        return [f"services.{i}.{rest}" for i in range(len(scenario.services))]
-    return [path]
-
-
 def with_setting(scenario, values: dict):
     """`scenario` with every path of one side of a Setting set (ScenarioError lists the problems)."""
     for path, value in values.items():
@@ -72,10 +65,15 @@ class Arms:
     cells: list                                              # scenarios to run; cell 0 is the centre
     pairs: dict[str, tuple[int, int]] = field(default_factory=dict)   # assumption -> (low cell, high cell)
     skipped: list[dict] = field(default_factory=list)       # {"assumption", "reason"}
+    relative: dict = field(default_factory=dict)            # assumption -> sensitivity_choice.Range, if relative
 
 
-def build_arms(scenario, metric: str = "cost") -> Arms:
-    """Every applicable assumption's low and high arm, checked (re-validated) before anything runs."""
+def build_arms(scenario, metric: str = "cost", *, raw=None, relative: dict | None = None,
+               chosen: set | None = None) -> Arms:
+    """Every applicable assumption's low and high arm, checked (re-validated) before anything runs.
+
+    `chosen`: the assumptions to consider (None: all); `relative` (sensitivity_choice.parse_relative) with
+    `raw`, the file as written: the inputs varied around the scenario's own value."""
     arms = Arms([scenario])
     seen = {_fingerprint(scenario): 0}
 
@@ -88,11 +86,17 @@ def build_arms(scenario, metric: str = "cost") -> Arms:
 
     for a in ASSUMPTIONS:
         s = SETTINGS[a.parameter]
+        if chosen is not None and a.parameter not in chosen:
+            continue
         if not holds(scenario, s.when, metric):
             arms.skipped.append({"assumption": a.parameter, "reason": WHEN[s.when]})
             continue
         try:
-            low, high = with_setting(scenario, s.low), with_setting(scenario, s.high)
+            rng = relative_range(scenario, raw, a.parameter, relative) if relative else None
+            if rng is not None:
+                arms.relative[a.parameter] = rng
+            low_values, high_values = (rng.low, rng.high) if rng is not None else (s.low, s.high)
+            low, high = with_setting(scenario, low_values), with_setting(scenario, high_values)
         except ScenarioError as exc:                      # a value this scenario's other settings refuse
             arms.skipped.append({"assumption": a.parameter,
                                  "reason": "cannot be set on this scenario: " + "; ".join(exc.problems)})
