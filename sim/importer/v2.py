@@ -8,6 +8,7 @@ from sim.importer.common import (
     Imported, Problems, check_key, check_revision, cpu_value, mapping, seconds_value, set_or_default,
     shutdown_hours, whole_number,
 )
+from sim.units import show_value
 
 _NAME_RE = re.compile(r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/services/(?P<service>[^/]+)")
 ACTIONS = {"PREVENT_NEW": "prevent-new", "SHUTDOWN": "shut-down"}
@@ -55,7 +56,7 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
     action = template.get("encryptionKeyRevocationAction")
     if action is not None and action not in ACTIONS:
         problems.add(number, "template.encryptionKeyRevocationAction",
-                     f"must be PREVENT_NEW or SHUTDOWN, got {action!r}")
+                     f"must be PREVENT_NEW or SHUTDOWN, got {show_value(action)}")
     set_or_default(item, "revocation_action", ACTIONS.get(action))
     if "encryptionKeyShutdownDuration" in template:
         path = "template.encryptionKeyShutdownDuration"
@@ -79,7 +80,7 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
     set_or_default(item, "memory", str(limits["memory"]) if "memory" in limits else None)
     boost = resources.get("startupCpuBoost")
     if boost is not None and not isinstance(boost, bool):
-        problems.add(number, f"{path}.startupCpuBoost", f"must be true or false, got {boost!r}")
+        problems.add(number, f"{path}.startupCpuBoost", f"must be true or false, got {show_value(boost)}")
         boost = None
     set_or_default(item, "startup_cpu_boost", boost)
     account = template.get("serviceAccount")
