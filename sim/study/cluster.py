@@ -17,6 +17,7 @@ from .errors import StudyError
 
 ENV = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT_S = 10.0                    # how long to try to reach the scheduler before giving up
+HANDSHAKE_GRACE_S = 1.0                     # beyond it, for a peer that accepts and then says nothing
 RESIZE_S = 5.0                              # how often the window follows workers joining or leaving
 INSTALL = "pip install -e '.[dask]'"
 
@@ -52,16 +53,17 @@ async def _identity(address: str, timeout: float):
         comm.abort()
 
 
-def check_scheduler(address: str, timeout: float = CONNECT_TIMEOUT_S) -> int:
+def check_scheduler(address: str, timeout: float | None = None) -> int:
     """The worker threads of the Dask scheduler at `address`; StudyError (one line) within `timeout` unless
     a Dask scheduler answers there.
 
     Asked before a Client is made, because the Client trusts its peer: an HTTP server or a silent socket
     makes it wait for ever, and random bytes make it raise whatever it decoded them into."""
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
     _check_address(address)
     where = f"the Dask scheduler at {address}"
-    try:
-        reply = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout))
+    try:   # Dask's own timeout first (a refused connection is retried until then), ours a little later
+        reply = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout + HANDSHAKE_GRACE_S))
     except (asyncio.TimeoutError, TimeoutError):
         raise StudyError(f"{where}: no answer within {timeout:g} s (is it a Dask scheduler?)") from None
     except OSError as exc:
