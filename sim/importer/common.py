@@ -124,8 +124,9 @@ def check_revision(item: Imported, revision, path: str, problems: Problems) -> N
     if revision is None or not item.name:
         return
     if not isinstance(revision, str) or not is_valid_revision_name(revision, item.name):
+        shown = repr(revision[:100]) if isinstance(revision, str) else show_value(revision)   # the length matters
         problems.add(item.document, path,
-                     f"revision name {show_value(revision)} breaks Cloud Run's rules: it must start with "
+                     f"revision name {shown} breaks Cloud Run's rules: it must start with "
                      f"{show_value(item.name + '-')}, hold only lowercase letters, digits and '-', not end with '-' "
                      "and be at most 63 characters")
 
