@@ -1,11 +1,12 @@
 """YAML for files a user gives (scenarios, service exports, command-line values): safe and bounded; a leaf.
 
-`GuardedLoader` is PyYAML's SafeLoader with four changes:
+`GuardedLoader` is PyYAML's SafeLoader with these changes:
 - a key written twice in one mapping is refused (YAML would silently keep the last);
 - a document is refused when it nests deeper than MAX_DEPTH, has more than MAX_ALIASES aliases, or when its
   aliases expand it to more than MAX_VALUES values (a "billion laughs" bomb: 9 anchors of 9 aliases each
   is 387 M values, which nothing downstream could even print), checked while composing, before anything is built;
-- an alias inside the very value it names (a recursive document) is refused;
+- an alias inside the very value it names (a recursive document) is refused, so is an integer of more than
+  MAX_DIGITS characters;
 - numbers with an exponent are numbers as YAML 1.2 reads them (`1e3`, `1.0e12`, `2E-3`): YAML 1.1, which
   PyYAML follows, reads them as text.
 Every refusal is a `yaml.MarkedYAMLError` (`LimitError` for the limits) with the line it happened at.
@@ -19,6 +20,7 @@ import yaml
 MAX_DEPTH = 100            # a scenario nests ~8 levels, a Cloud Run export ~12
 MAX_ALIASES = 1000         # a scenario reusing a block with `<<: *defaults` needs a handful
 MAX_VALUES = 1_000_000     # every scalar, list and mapping, aliases expanded
+MAX_DIGITS = 100           # an integer's characters (a float of more is inf, which the checks refuse)
 
 
 class LimitError(yaml.composer.ComposerError):
@@ -103,7 +105,15 @@ def _short(key) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _construct_int(loader: GuardedLoader, node):
+    if len(node.value) > MAX_DIGITS:     # Python refuses to read > 4300 digits with advice meant for programmers
+        raise yaml.constructor.ConstructorError(None, None, f"a number of {len(node.value):,} digits (at most "
+                                                            f"{MAX_DIGITS})", node.start_mark)
+    return loader.construct_yaml_int(node)
+
+
 GuardedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+GuardedLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 GuardedLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),

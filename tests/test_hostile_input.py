@@ -73,6 +73,9 @@ def test_validate_refuses_non_regular_oversized_and_foreign_files(tmp_path):
         scenario(tmp_path, "emp-zero.yaml", "{dist: empirical, file: /dev/zero}").name: "is not a regular file",
         scenario(tmp_path, "emp-passwd.yaml", "{dist: empirical, file: passwd.txt}").name: "line 1: not a duration",
         scenario(tmp_path, "trace3.yaml", traffic="{trace: three.csv}").name: "names the column time 2 times",
+        scenario(tmp_path, "trace-fifo.yaml", traffic="{trace: fifo.yaml}").name: "is not a regular file",
+        scenario(tmp_path, "digits.yaml", traffic="{rate: " + "9" * 5000 + "}").name: "a number of 5,000 digits",
+        scenario(tmp_path, "loop.yaml", traffic="&t {rate: *t}").name: "inside the value it names",
     }
     proc = sim("validate", *files, cwd=tmp_path)
     problems = refused(proc, lines=len(files))
@@ -159,6 +162,22 @@ def test_import_refuses_a_duplicate_key(tmp_path):
 
 # ---------------------------------------------------------------------------------------------------------
 # 9: import -o onto a folder
+
+def test_import_onto_a_fifo_is_refused_even_with_force(tmp_path):
+    os.mkfifo(tmp_path / "out.yaml")
+    export = ROOT / "examples/gcloud/checkout-service.yaml"
+    [line] = refused(sim("import-service", export, "-o", "out.yaml", "--force", cwd=tmp_path))
+    assert line == "out.yaml: is not a regular file; -o names the scenario file to write"
+    assert (tmp_path / "out.yaml").is_fifo()
+
+
+def test_import_refuses_an_infinite_shutdown_delay(tmp_path):
+    export = (ROOT / "examples/gcloud/checkout-service.yaml").read_text(encoding="utf-8")
+    (tmp_path / "svc.yaml").write_text(export.replace("encryption-key-shutdown-hours: '6'",
+                                                      "encryption-key-shutdown-hours: .inf"), encoding="utf-8")
+    [line] = refused(sim("import-service", "svc.yaml", cwd=tmp_path))
+    assert "must be a whole number of hours" in line and line.endswith("got inf")
+
 
 def test_import_onto_a_folder_is_refused_even_with_force(tmp_path):
     (tmp_path / "out").mkdir()
