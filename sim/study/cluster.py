@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import threading
 import time
 
 from .errors import StudyError
@@ -62,19 +63,39 @@ def check_scheduler(address: str, timeout: float | None = None) -> int:
     timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
     _check_address(address)
     where = f"the Dask scheduler at {address}"
-    try:   # Dask's own timeout first (a refused connection is retried until then), ours a little later
-        reply = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout + HANDSHAKE_GRACE_S))
+    try:
+        reply = _ask_identity(address, timeout)
     except (asyncio.TimeoutError, TimeoutError):
         raise StudyError(f"{where}: no answer within {timeout:g} s (is it a Dask scheduler?)") from None
     except OSError as exc:
         raise StudyError(f"cannot reach {where} within {timeout:g} s: {_first_line(exc)}") from None
     except Exception as exc:  # noqa: BLE001  whatever a foreign peer's bytes decode into (struct.error, ...)
-        raise StudyError(f"{where}: what answers is not a Dask scheduler ({type(exc).__name__})") from None
+        raise StudyError(f"{where}: what answers is not a Dask scheduler (it does not speak its protocol)") from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise StudyError(f"{where}: what answers is not a Dask scheduler (it is a {_kind(reply)})")
     workers = reply.get("workers")
     return sum(int(w.get("nthreads") or 0) for w in workers.values() if isinstance(w, dict)) \
         if isinstance(workers, dict) else 0
+
+
+def _ask_identity(address: str, timeout: float):
+    """The scheduler's identity reply, asked on a thread of its own (its own event loop, also when the caller
+    runs one, as a notebook does), given up on after the timeout whatever the peer does."""
+    outcome: dict = {}
+
+    def ask():
+        try:   # Dask's own timeout first (a refused connection is retried until then), ours a little later
+            outcome["reply"] = asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout + HANDSHAKE_GRACE_S))
+        except BaseException as exc:  # noqa: BLE001  handed to the caller
+            outcome["error"] = exc
+    thread = threading.Thread(target=ask, name="dask-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(timeout + 2 * HANDSHAKE_GRACE_S)
+    if thread.is_alive() or not outcome:
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["reply"]
 
 
 def _check_address(address: str) -> None:
