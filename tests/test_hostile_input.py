@@ -113,6 +113,18 @@ def test_a_yaml_bomb_is_refused_at_once(tmp_path):
     assert "more than 1,000,000 values once aliases are expanded" in line
 
 
+def test_a_message_shows_a_bounded_part_of_a_huge_value(tmp_path):
+    export = (ROOT / "examples/gcloud/checkout-service.yaml").read_text(encoding="utf-8")
+    huge = "[" + ", ".join(["12345"] * 20_000) + "]"
+    (tmp_path / "svc.yaml").write_text(export.replace("containerConcurrency: 120", f"containerConcurrency: {huge}"),
+                                       encoding="utf-8")
+    [line] = refused(sim("import-service", "svc.yaml", cwd=tmp_path))
+    assert "containerConcurrency: must be a whole number" in line and len(line) < 300, len(line)
+    scenario(tmp_path, "s.yaml", traffic=f"{{rate: {huge}}}")
+    [line] = refused(sim("validate", "s.yaml", cwd=tmp_path))
+    assert "services[0].traffic.rate" in line and len(line) < 300, len(line)
+
+
 def test_deep_nesting_in_an_import_is_one_line(tmp_path):
     (tmp_path / "deep.yaml").write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     [line] = refused(sim("import-service", "deep.yaml", cwd=tmp_path))
