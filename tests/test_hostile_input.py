@@ -107,8 +107,8 @@ def test_a_yaml_bomb_is_refused_at_once(tmp_path):
     [line] = refused(sim("validate", "bomb.yaml", cwd=tmp_path))
     assert "more than 1,000,000 values once aliases are expanded" in line
     export = (ROOT / "examples/gcloud/checkout-service.yaml").read_text(encoding="utf-8")
-    (tmp_path / "svc.yaml").write_text(bomb() + export.replace("metadata:\n", "metadata:\n  labels: *a9\n", 1),
-                                       encoding="utf-8")
+    (tmp_path / "svc.yaml").write_text(bomb() + export.replace("containerConcurrency: 120",
+                                                               "containerConcurrency: *a9"), encoding="utf-8")
     [line] = refused(sim("import-service", "svc.yaml", cwd=tmp_path))
     assert "more than 1,000,000 values once aliases are expanded" in line
 
