@@ -215,9 +215,22 @@ def _run(args: argparse.Namespace) -> int:
     return run_cli(scenario, args)
 
 
+def _check_scheduler(args: argparse.Namespace) -> None:
+    """A command given a Dask scheduler asks it first: one line within seconds if it is not one (and the
+    estimate counts its worker threads), before the model is even imported."""
+    if not hasattr(args, "scheduler"):
+        return
+    from sim.study.cluster import check_scheduler, scheduler_address
+
+    address = scheduler_address(args)
+    if address:
+        args.dask_threads = check_scheduler(address)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _check_scheduler(args)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "quota":

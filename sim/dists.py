@@ -23,7 +23,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from sim.units import InputError, format_duration as _d, format_number, parse_duration
+from sim.units import InputError, format_duration as _d, format_number, parse_duration, show_value
+from sim.userfile import SAMPLES_LIMIT, UserFileError, read_user_text
 
 __all__ = [
     "Dist", "Constant", "Exponential", "Uniform", "LogNormal", "Gamma", "Empirical",
@@ -290,11 +291,10 @@ class Empirical(Dist):
         """One value a line (seconds or a duration); blank lines, `#` comments and a header line are skipped."""
         path = Path(path)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InputError(f"file not found: {path}", "file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read {path}: {exc}", "file") from None
+            lines = read_user_text(path, SAMPLES_LIMIT).splitlines()
+        except UserFileError as exc:
+            where = f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}"
+            raise InputError(where, "file") from None
         values = []
         for number, line in enumerate(lines, start=1):
             text = line.split("#", 1)[0].split(",", 1)[0].strip()
@@ -302,9 +302,11 @@ class Empirical(Dist):
                 continue
             try:
                 values.append(parse_duration(text))
-            except InputError as exc:
+            except InputError:
                 if values or any(c.isdigit() for c in text):  # only a leading header may be text
-                    raise InputError(f"{path} line {number}: {exc}", "file") from None
+                    # the line itself is not shown: a file of another kind (a mistyped path) may hold secrets
+                    raise InputError(f"{path} line {number}: not a duration (one value a line: seconds, or a "
+                                     "duration such as 150ms or 1.2s)", "file") from None
         if not values:
             raise InputError(f"{path} holds no values", "file")
         return cls(values)
@@ -353,9 +355,9 @@ def _describe_forms(name: str) -> str:
 
 def _number(value, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InputError(f"must be a number, got {value!r}", key)
+        raise InputError(f"must be a number, got {show_value(value)}", key)
     if not math.isfinite(value) or abs(value) > 1e300:
-        raise InputError(f"must be a finite number, got {value!r}", key)
+        raise InputError(f"must be a finite number, got {show_value(value)}", key)
     return float(value)
 
 
@@ -380,12 +382,12 @@ def parse_dist(value, base_dir: str | Path | None = None) -> Dist:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             return Constant(parse_duration(value))
         raise InputError(f"must be a duration or a mapping with `dist:` (e.g. {{dist: exponential, mean: 2s}}), "
-                         f"got {value!r}"[:200])
+                         f"got {show_value(value)}")
     if "dist" not in value:
         raise InputError(f"missing key `dist` (one of {', '.join(DIST_NAMES)})")
     name = value["dist"]
     if not isinstance(name, str) or name not in _FORMS:
-        raise InputError(f"unknown distribution {name!r}; valid: {', '.join(DIST_NAMES)}", "dist")
+        raise InputError(f"unknown distribution {show_value(name)}; valid: {', '.join(DIST_NAMES)}", "dist")
     given = set(value) - {"dist"}
     allowed = {p for params, _ in _FORMS[name] for p in params}
     unexpected = sorted(given - allowed, key=str)
@@ -405,14 +407,14 @@ def _parse_empirical(value: Mapping, base_dir) -> Empirical:
     if "file" in value:
         file = value["file"]
         if not isinstance(file, str) or not file.strip():
-            raise InputError(f"must be a file name, got {file!r}", "file")
+            raise InputError(f"must be a file name, got {show_value(file)}", "file")
         path = Path(file)
         if not path.is_absolute():
             path = Path(base_dir or ".") / path
         return Empirical.from_file(path)
     values = value["values"]
     if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(f"must be a non-empty list of durations, got {values!r}"[:200], "values")
+        raise InputError(f"must be a non-empty list of durations, got {show_value(values)}", "values")
     parsed = []
     for i, v in enumerate(values):
         try:

@@ -45,11 +45,12 @@ class Estimate:
     requests: float          # simulated requests over every scenario, replication and fault-free twin
     wall_seconds: float      # expected wall time on this machine, with the given number of workers
     workers: int = 1         # processes that run at once
+    on: str | None = None    # where they run, when not "N workers" of this machine (a Dask cluster)
 
     def line(self) -> str:
         plural = "" if self.workers == 1 else "s"
         return (f"estimate: {format_count(self.requests)} simulated requests, about "
-                f"{format_wall(self.wall_seconds)} on {self.workers} worker{plural}")
+                f"{format_wall(self.wall_seconds)} on {self.on or f'{self.workers} worker{plural}'}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -206,12 +207,19 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
 
     On a local machine no more workers run at once than it has cores; with a Dask scheduler (args.scheduler)
     `workers` is taken as given. On refusal nothing is printed here: the caller prints the one line."""
+    on = None
     if not getattr(args, "scheduler", None) and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
         workers = min(workers or 1, os.cpu_count() or 1)
+    else:   # the cluster's worker threads, as its scheduler told (sim.cli asks it before any work)
+        threads = getattr(args, "dask_threads", None)
+        workers = threads or 1
+        on = (f"the Dask cluster's {threads} worker thread{'' if threads == 1 else 's'}" if threads else
+              "the Dask cluster, with one worker thread (it has none yet)")
     try:
         work = estimate(scenarios, replications, workers=workers, baseline=baseline)
     except ValueError as exc:              # a bad CMEK_SIM_SPEED
         return f"error: {exc}"
+    work.on = on
     limit = getattr(args, "max_hours", DEFAULT_LIMIT_HOURS)
     limit = DEFAULT_LIMIT_HOURS if limit is None else limit
     if work.wall_seconds > limit * 3600 and not getattr(args, "yes", False):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 
 __all__ = ["InputError", "parse_duration", "parse_memory", "format_duration", "format_number", "show_value"]
 
@@ -57,9 +58,18 @@ def show_value(value) -> str:
         text = str(value).lower()
     elif value is None:
         text = "null"
+    elif isinstance(value, str):
+        text = repr(value[:60])
     else:
-        text = repr(value)
+        text = _SHORT.repr(value)   # bounded work: a huge (or alias-bombed) value is never rendered whole
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# repr() of at most a few items per level: show_value's cost does not grow with the value it shows.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 4
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = _SHORT.maxfrozenset = 20
+_SHORT.maxstring = _SHORT.maxother = 60
 
 
 def _seconds(number: float, unit: str) -> float:

@@ -88,6 +88,10 @@ def test_sim_run_on_the_cluster_writes_the_local_summary(address, tmp_path, monk
     assert (tmp_path / "env" / "summary.json").read_bytes() == local
 
 
+def test_the_scheduler_is_asked_first_and_tells_its_worker_threads(address):
+    assert cluster_module.check_scheduler(address) == 2          # two worker processes of one thread
+
+
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT_S", 2.0)
     with deadline(60):

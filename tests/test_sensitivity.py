@@ -187,6 +187,7 @@ def test_years_of_sensitivity_are_refused(tmp_path, capsys, monkeypatch):
 
 
 def test_workers_and_scheduler_pass_through_to_the_engine(tmp_path, monkeypatch):
+    import sim.study.cluster as cluster
     import sim.study.engine as engine
     seen = {}
 
@@ -194,6 +195,7 @@ def test_workers_and_scheduler_pass_through_to_the_engine(tmp_path, monkeypatch)
         seen.update(kwargs)
         raise KeyboardInterrupt          # stop there: only the call matters
     monkeypatch.setattr(engine, "run_units", fake_run_units)
+    monkeypatch.setattr(cluster, "check_scheduler", lambda address: 2)   # no scheduler answers here
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:1")
     monkeypatch.chdir(tmp_path)          # the default output folder (and its .partial) land here
     path = tmp_path / "tiny.yaml"

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import yaml
 
+from sim import safe_yaml
 from sim.importer.common import Imported, Problems
 from sim.importer.knative import is_v1, read_v1
 from sim.importer.v2 import is_v2, read_v2
 from sim.importer.writer import scenario_text
 from sim.scenario import ScenarioError, scenario_from_dict
+from sim.units import show_value
+from sim.userfile import SCENARIO_LIMIT, UserFileError, read_user_text
 
 PROTECTIONS = ("software", "hsm", "external", "external-vpc")
 
@@ -38,7 +41,7 @@ def read_services(file: str, text: str, problems: Problems) -> list[Imported]:
     items: list[Imported] = []
     number = 0
     try:
-        for number, doc in enumerate(yaml.safe_load_all(text), start=1):
+        for number, doc in enumerate(safe_yaml.load_all(text), start=1):
             if doc is None:
                 continue
             if not isinstance(doc, dict):
@@ -56,7 +59,11 @@ def read_services(file: str, text: str, problems: Problems) -> list[Imported]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.add(number + 1, "(yaml)", f"not YAML{where}: {reason}")
+        refused = isinstance(exc, safe_yaml.LimitError) or reason.startswith("duplicate key")
+        problems.add(number + 1, "(yaml)", f"refused{where}: {reason}" if refused else f"not YAML{where}: {reason}")
+    except (RecursionError, ValueError) as exc:    # a number of thousands of digits, ...
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        problems.add(number + 1, "(yaml)", f"not YAML: {reason}")
     if not items and not problems.lines:
         problems.add(None, "(file)", "no Service in the file")
     return items
@@ -69,19 +76,21 @@ def _consistent(items: list[Imported], problems: Problems) -> None:
         for item in items:
             value = getattr(item, attr)
             if first and value and value != getattr(first, attr):
-                problems.add(item.document, what, f"{value!r} differs from {getattr(first, attr)!r} of document "
+                problems.add(item.document, what, f"{show_value(value)} differs from "
+                                                  f"{show_value(getattr(first, attr))} of document "
                                                   f"{first.document}: one scenario has one {what}")
     seen: dict[str, int] = {}
     for item in items:
         if item.name in seen:
-            problems.add(item.document, "name", f"service {item.name!r} is also document {seen[item.name]}")
+            problems.add(item.document, "name",
+                         f"service {show_value(item.name)} is also document {seen[item.name]}")
         seen.setdefault(item.name, item.document)
     for item in items:   # the key's location against the region the scenario will use
         if item.key_name and not item.region and first_region(items):
             location = item.key_name.split("/")[3]
             if location != first_region(items):
-                problems.add(item.document, "encryption key", f"key location {location!r} differs from the "
-                                                              f"region {first_region(items)!r}")
+                problems.add(item.document, "encryption key", f"key location {show_value(location)} differs from the "
+                                                              f"region {show_value(first_region(items))}")
 
 
 def first_region(items: list[Imported]) -> str | None:
@@ -94,9 +103,9 @@ def import_service(file: str | Path, *, protection: str = "software", protection
     file = str(file)
     problems = Problems(file)
     try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Imports(None, [f"{file}: cannot read: {exc}"])
+        text = read_user_text(file, SCENARIO_LIMIT)
+    except UserFileError as exc:
+        return Imports(None, [f"{file}: {exc}"])
     items = read_services(file, text, problems)
     if not problems.lines:
         _consistent(items, problems)
@@ -130,6 +139,10 @@ def main(args) -> int:
     """The `import-service` command: exit 0 with the scenario written, 2 with one line per problem."""
     to_stdout = args.output in (None, "-")
     out = None if to_stdout else Path(args.output)
+    if out is not None and out.exists() and not out.is_file():   # --force replaces files only, never a folder
+        kind = "a folder" if out.is_dir() else "not a regular file"
+        print(f"{out}: is {kind}; -o names the scenario file to write", file=sys.stderr)
+        return 2
     if out is not None and out.exists() and not args.force:
         print(f"{out}: already exists (use --force to overwrite)", file=sys.stderr)
         return 2

@@ -5,11 +5,13 @@ turns Kubernetes quantities ("1000m", "512Mi") and API durations ("300s") into s
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 from sim.model.revisions import is_valid_revision_name
 from sim.scenario.constants import KEY_NAME_RE
+from sim.units import show_value
 
 # Cloud Run's defaults where the file says nothing (documented in the README and the output's comments).
 DEFAULTS = {"min_instances": 0, "max_instances": 100, "concurrency": 80, "request_timeout": 300,
@@ -48,25 +50,32 @@ class Problems:
         self.lines.append(f"{self.file}: {where}{path}: {reason}")
 
 
+def _scalar_text(value) -> str:
+    """A number's or a text's characters; "" for anything else (a list is never turned into text whole)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    return str(value).strip()
+
+
 def mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
 def whole_number(value, path: str, doc: int, problems: Problems, *, minimum: int = 0) -> int | None:
     """An integer from a number or a numeric string (annotations are strings), else a problem."""
-    text = str(value).strip() if not isinstance(value, bool) else "x"
-    if re.fullmatch(r"[0-9]+", text) and int(text) >= minimum:
+    text = _scalar_text(value)
+    if re.fullmatch(r"[0-9]{1,18}", text) and int(text) >= minimum:   # 18 digits: int() never refuses it
         return int(text)
-    problems.add(doc, path, f"must be a whole number >= {minimum}, got {value!r}")
+    problems.add(doc, path, f"must be a whole number >= {minimum}, got {show_value(value)}")
     return None
 
 
 def cpu_value(value, path: str, doc: int, problems: Problems) -> float | int | None:
     """vCPUs from a Kubernetes quantity: "1", "2", "0.5", "1000m"."""
-    text = str(value).strip()
+    text = _scalar_text(value)
     match = re.fullmatch(r"([0-9]+(\.[0-9]+)?)(m?)", text)
     if not match:
-        problems.add(doc, path, f"must be a CPU quantity such as 1, 2 or 1000m, got {value!r}")
+        problems.add(doc, path, f"must be a CPU quantity such as 1, 2 or 1000m, got {show_value(value)}")
         return None
     number = float(match[1]) / (1000 if match[3] else 1)
     return int(number) if number == int(number) else number
@@ -76,9 +85,9 @@ def seconds_value(value, path: str, doc: int, problems: Problems) -> float | int
     """Seconds from an API duration ("300s", "3600s") or a number of seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
         return value
-    match = _DURATION_RE.fullmatch(str(value).strip())
+    match = _DURATION_RE.fullmatch(_scalar_text(value))
     if not match:
-        problems.add(doc, path, f"must be a duration in seconds such as \"300s\", got {value!r}")
+        problems.add(doc, path, f"must be a duration in seconds such as \"300s\", got {show_value(value)}")
         return None
     number = float(match["n"])
     return int(number) if number == int(number) else number
@@ -90,9 +99,9 @@ def shutdown_hours(hours, path: str, doc: int, problems: Problems) -> str | None
         number = float(hours)
     except (TypeError, ValueError):
         number = None
-    if number is None or number < 0 or number != int(number):
+    if number is None or not math.isfinite(number) or number < 0 or number != int(number):
         problems.add(doc, path, f"must be a whole number of hours (Cloud Run counts the shutdown delay in "
-                                f"hours), got {hours!r}")
+                                f"hours), got {show_value(hours)}")
         return None
     return f"{int(number)}h"
 
@@ -111,7 +120,7 @@ def revocation_action(value, path: str, doc: int, problems: Problems) -> str | N
         return None
     if value in REVOCATION_ACTIONS:
         return REVOCATION_ACTIONS[value]
-    problems.add(doc, path, f"must be prevent-new or shut-down (v2: PREVENT_NEW or SHUTDOWN), got {value!r}")
+    problems.add(doc, path, f"must be prevent-new or shut-down (v2: PREVENT_NEW or SHUTDOWN), got {show_value(value)}")
     return None
 
 
@@ -119,13 +128,13 @@ def check_key(item: Imported, name, path: str, problems: Problems) -> None:
     """The key must be a Cloud KMS key name in the service's region."""
     if not isinstance(name, str) or not KEY_NAME_RE.fullmatch(name):
         problems.add(item.document, path, "must be a key name of the form projects/P/locations/L/keyRings/R/"
-                                          f"cryptoKeys/K, got {name!r}")
+                                          f"cryptoKeys/K, got {show_value(name)}")
         return
     item.key_name = name
     location = KEY_NAME_RE.fullmatch(name)["location"]
     if item.region and location != item.region:
-        problems.add(item.document, path, f"key location {location!r} differs from the service's region "
-                                          f"{item.region!r} (Cloud Run needs a key in the service's region)")
+        problems.add(item.document, path, f"key location {show_value(location)} differs from the service's region "
+                                          f"{show_value(item.region)} (Cloud Run needs a key in the service's region)")
 
 
 def check_revision(item: Imported, revision, path: str, problems: Problems) -> None:
@@ -133,9 +142,10 @@ def check_revision(item: Imported, revision, path: str, problems: Problems) -> N
     if revision is None or not item.name:
         return
     if not isinstance(revision, str) or not is_valid_revision_name(revision, item.name):
+        shown = repr(revision[:100]) if isinstance(revision, str) else show_value(revision)   # the length matters
         problems.add(item.document, path,
-                     f"revision name {revision!r} breaks Cloud Run's rules: it must start with "
-                     f"{item.name + '-'!r}, hold only lowercase letters, digits and '-', not end with '-' "
+                     f"revision name {shown} breaks Cloud Run's rules: it must start with "
+                     f"{show_value(item.name + '-')}, hold only lowercase letters, digits and '-', not end with '-' "
                      "and be at most 63 characters")
 
 

@@ -6,6 +6,7 @@ from sim.importer.common import (
     UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, cpu_value, mapping, revocation_action,
     seconds_value, set_or_default, shutdown_hours, whole_number,
 )
+from sim.units import show_value
 
 API_VERSION = "serving.knative.dev/v1"
 LOCATION_LABEL = "cloud.googleapis.com/location"
@@ -25,8 +26,8 @@ def is_v1(doc: dict) -> bool:
 def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     """The service of one v1 document, or None (with a problem) when it is not a Service."""
     if doc.get("apiVersion") != API_VERSION or doc.get("kind") != "Service":
-        problems.add(number, "kind", f"not a Cloud Run Service: apiVersion {doc.get('apiVersion')!r}, kind "
-                                     f"{doc.get('kind')!r} (expected {API_VERSION}, Service)")
+        problems.add(number, "kind", f"not a Cloud Run Service: apiVersion {show_value(doc.get('apiVersion'))}, kind "
+                                     f"{show_value(doc.get('kind'))} (expected {API_VERSION}, Service)")
         return None
     item = Imported(document=number, form=f"v1 ({API_VERSION})")
     meta = mapping(doc.get("metadata"))
@@ -66,7 +67,7 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     if BOOST in notes:
         boost = str(notes[BOOST]).strip().lower()
         if boost not in ("true", "false"):
-            problems.add(number, f"{where}.{BOOST}", f"must be true or false, got {notes[BOOST]!r}")
+            problems.add(number, f"{where}.{BOOST}", f"must be true or false, got {show_value(notes[BOOST])}")
         item.settings["startup_cpu_boost"] = boost == "true"
     else:
         item.defaulted.append("startup_cpu_boost")

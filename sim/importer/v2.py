@@ -8,6 +8,7 @@ from sim.importer.common import (
     Imported, Problems, check_key, check_revision, cpu_value, mapping, revocation_action, seconds_value,
     set_or_default, shutdown_hours, whole_number,
 )
+from sim.units import show_value
 
 _NAME_RE = re.compile(r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/services/(?P<service>[^/]+)")
 # template fields this importer reads or that do not change the model (ignored without a mention)
@@ -75,7 +76,7 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
     set_or_default(item, "memory", str(limits["memory"]) if "memory" in limits else None)
     boost = resources.get("startupCpuBoost")
     if boost is not None and not isinstance(boost, bool):
-        problems.add(number, f"{path}.startupCpuBoost", f"must be true or false, got {boost!r}")
+        problems.add(number, f"{path}.startupCpuBoost", f"must be true or false, got {show_value(boost)}")
         boost = None
     set_or_default(item, "startup_cpu_boost", boost)
     account = template.get("serviceAccount")

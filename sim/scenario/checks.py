@@ -11,7 +11,7 @@ from typing import Any
 
 from sim.scenario.constants import KEY_NAME_RE, MIN_ABOVE_MAX
 from sim.scenario.faults import FAULT_CLASSES, CrossContext
-from sim.units import InputError, format_duration, parse_duration
+from sim.units import InputError, format_duration, parse_duration, show_value
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -50,15 +50,15 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
         key_id, name = key.get("id"), key.get("name")
         if isinstance(key_id, str):
             if key_id in protections:
-                problems.append((("keys", i, "id"), f"duplicate key id {key_id!r}"))
+                problems.append((("keys", i, "id"), f"duplicate key id {show_value(key_id)}"))
             else:
                 protections[key_id] = key.get("protection", "hsm")
         match = KEY_NAME_RE.fullmatch(name) if isinstance(name, str) else None
         if match:
             projects.add(match["project"])
         if match and isinstance(region, str) and match["location"] != region:
-            problems.append((("keys", i, "name"), f"location {match['location']!r} must equal the services' "
-                                                  f"region (project.region {region!r})"))
+            problems.append((("keys", i, "name"), f"location {show_value(match['location'])} must equal the services' "
+                                                  f"region (project.region {show_value(region)})"))
 
     key_references = CrossContext(protections, None)
     services = _items(raw, "services")
@@ -69,7 +69,7 @@ def cross_problems(raw: Mapping) -> list[tuple[tuple, str]]:
         name = service.get("name")
         if isinstance(name, str):
             if name in names:
-                problems.append((("services", i, "name"), f"duplicate service name {name!r}"))
+                problems.append((("services", i, "name"), f"duplicate service name {show_value(name)}"))
             names.add(name)
         problems += key_references.key_problems(("services", i, "encryption_key"), service.get("encryption_key"))
         low, high = service.get("min_instances", 0), service.get("max_instances", 100)

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from sim.scenario.constants import EXTERNAL_PROTECTIONS, RETRYABLE_EKM_DOMAINS, EkmDomain
 from sim.scenario.types import DistType, Number, Seconds, StrictModel, Text
-from sim.units import InputError
+from sim.units import InputError, show_value
 
 Problems = list[tuple[tuple, str]]
 DURATION = "how long it lasts"
@@ -50,18 +50,18 @@ class CrossContext:
     def key_problems(self, loc: tuple, key_id) -> Problems:
         """A reference to a key id that is not defined (nothing when the id or the keys are malformed)."""
         if isinstance(key_id, str) and self.keys is not None and key_id not in self.keys:
-            return [(loc, f"unknown key id {key_id!r} (keys: {known_text(self.keys)})")]
+            return [(loc, f"unknown key id {show_value(key_id)} (keys: {known_text(self.keys)})")]
         return []
 
     def project_problems(self, loc: tuple, project) -> Problems:
         """A key project no key of the file lives in (nothing when the project or the keys are malformed)."""
         if isinstance(project, str) and self.projects is not None and project not in self.projects:
-            return [(loc, f"unknown key project {project!r} (key projects: {known_text(self.projects)})")]
+            return [(loc, f"unknown key project {show_value(project)} (key projects: {known_text(self.projects)})")]
         return []
 
     def service_problems(self, loc: tuple, name) -> Problems:
         if isinstance(name, str) and self.services is not None and name not in self.services:
-            return [(loc, f"unknown service {name!r} (services: {known_text(self.services)})")]
+            return [(loc, f"unknown service {show_value(name)} (services: {known_text(self.services)})")]
         return []
 
 
@@ -170,7 +170,7 @@ class _EkmFault(FaultBase):
         keys = context.keys
         protection = keys.get(key_id) if keys and isinstance(key_id, str) else None
         if isinstance(protection, str) and protection not in EXTERNAL_PROTECTIONS:
-            problems.append((loc, f"key {key_id!r} has protection {protection}; {raw.get('kind')} "
+            problems.append((loc, f"key {show_value(key_id)} has protection {protection}; {raw.get('kind')} "
                                   "needs an external or external-vpc key"))
         return problems
 
@@ -313,7 +313,7 @@ class IamFault(FaultBase):
             key = service_keys.get(service) if isinstance(service, str) else None
             hint = key if isinstance(key, str) else "<the service's key id>"
             if isinstance(service, str) and service in service_keys and key is None:
-                hint += f" (service {service!r} uses Google-managed encryption: no key, no IAM binding)"
+                hint += f" (service {show_value(service)} uses Google-managed encryption: no key, no IAM binding)"
             raise InputError(IAM_SERVICE_FORM.format(kind=data.get("kind", "iam-revoke"), key=hint), "service")
         return data
 

@@ -1,4 +1,4 @@
-"""Scenario loading: YAML read with duplicate keys refused, dotted-path overrides, then every check.
+"""Scenario loading: YAML read safely (sim.userfile, sim.safe_yaml), dotted-path overrides, then every check.
 
 `load_scenario` reads a file, `scenario_from_dict` checks a mapping, `with_updates` derives a variant.
 """
@@ -12,60 +12,34 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from sim import safe_yaml
 from sim.scenario.checks import cross_problems, service_keys
 from sim.scenario.constants import path_text
 from sim.scenario.errors import ScenarioError, problem_lines
 from sim.scenario.models import Scenario
 from sim.units import InputError
+from sim.userfile import SCENARIO_LIMIT, UserFileError, read_user_text
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Loading.
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that refuses a key written twice in one mapping (YAML would silently keep the last)."""
-
-
-def _construct_mapping(loader: _Loader, node, deep=False):
-    seen = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-            seen.add(key)
-        except TypeError:
-            continue  # unhashable: construct_mapping reports it
-        if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_yaml(path: Path, source: str):
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{source}: is a folder, not a scenario file"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{source}: is not UTF-8 text"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{source}: cannot read the file ({exc.strerror or exc})"]) from None
+        text = read_user_text(path, SCENARIO_LIMIT)
+    except UserFileError as exc:
+        raise ScenarioError([f"{source}: {exc}"]) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        return safe_yaml.load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}: " if mark else ""
         what = exc.problem or exc.context or "invalid YAML"
-        prefix = "" if "duplicate key" in what else "invalid YAML: "
+        prefix = "" if "duplicate key" in what or isinstance(exc, safe_yaml.LimitError) else "invalid YAML: "
         raise ScenarioError([f"{source}: {where}{prefix}{what}"]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise ScenarioError([f"{source}: invalid YAML: {exc}"]) from None
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ScenarioError([f"{source}: invalid YAML: {reason}"]) from None
 
 
 def _apply_updates(data: dict, updates: Mapping, source: str) -> dict:

@@ -1,4 +1,4 @@
-"""Traffic trace files, read once into (time s, rps) steps; a leaf module (it imports only sim.units).
+"""Traffic trace files, read once, streaming, into (time s, rps) steps; a leaf (it imports sim.units, sim.userfile).
 
 `traffic.trace` is a path (a `time,rps` CSV) or a mapping `{file: PATH, format: csv | azure | monitoring, ...}`:
 
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from sim.units import InputError, format_duration, parse_duration, show_value
+from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
 FORMATS = ("csv", "azure", "monitoring")
 OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "scale", "start_minute", "minutes"),
@@ -100,46 +101,73 @@ def read_trace(path: Path, options: Mapping | None = None) -> Points:
 # ---------------------------------------------------------------------------------------------------------
 # Readers
 
-def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    """(line number, cells) of the non-blank rows; the first is the header."""
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of the non-blank rows, read streaming (a trace may have millions); the first is
+    the header. The file must be a regular file (not a FIFO or a device) within TRACE_LIMIT."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    rows = [(n, row) for n, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
-    if not rows:
+        handle = open_user_file(path, TRACE_LIMIT, encoding="utf-8-sig", newline="")
+    except UserFileError as exc:
+        raise InputError(f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}") from None
+    with handle:
+        reader = csv.reader(handle)
+        empty = True
+        try:
+            for n, row in enumerate(reader, start=1):
+                if row and (row[0].strip() or any(cell.strip() for cell in row)):   # the first cell decides most
+                    empty = False
+                    yield n, row
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"cannot read {path}: {exc}") from None
+    if empty:
         raise InputError(f"{path} is empty")
-    return rows
+
+
+def _header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
+    return next(rows)       # _rows raises "is empty" rather than end without a row
+
+
+def _seconds(cell: str) -> float:
+    """A time cell: plain seconds (`12`, `1.5`) take a fast path (a long trace has millions of rows), anything
+    else (`90s`, `1h30m`, and what is refused) parse_duration."""
+    text = cell.strip()
+    digits = text.replace(".", "", 1)
+    if digits.isdigit() and digits.isascii():
+        return float(text)
+    return parse_duration(text)
 
 
 def load_trace(path: str | Path, scale: float = 1.0) -> Points:
-    """(time s, rps) steps from a CSV with a header naming the columns `time` and `rps`."""
+    """(time s, rps) steps from a CSV with a header naming the columns `time` and `rps` once each."""
     path = Path(path)
     rows = _rows(path)
-    header = [cell.strip().lower() for cell in rows[0][1]]
+    header_line, header_row = _header(rows)
+    header = [cell.strip().lower() for cell in header_row]
     if "time" not in header or "rps" not in header:
-        raise InputError(f"{path} line {rows[0][0]}: the header must name the columns time and rps")
+        raise InputError(f"{path} line {header_line}: the header must name the columns time and rps")
+    for name in ("time", "rps"):
+        if header.count(name) > 1:
+            raise InputError(f"{path} line {header_line}: the header names the column {name} "
+                             f"{header.count(name)} times (which one is meant?)")
     t_col, rps_col = header.index("time"), header.index("rps")
     points: list[tuple[float, float]] = []
-    for n, row in rows[1:]:
+    last = -math.inf
+    need = max(t_col, rps_col) + 1
+    for n, row in rows:
         try:
-            if len(row) <= max(t_col, rps_col):
+            if len(row) < need:
                 raise InputError("missing a column")
-            t = parse_duration(row[t_col].strip())
+            t = _seconds(row[t_col])
             try:
                 rps = float(row[rps_col])
             except ValueError:
-                raise InputError(f"rps must be a number, got {row[rps_col]!r}") from None
+                raise InputError(f"rps must be a number, got {show_value(row[rps_col])}") from None
             if not math.isfinite(rps) or rps < 0:
-                raise InputError(f"rps must not be negative, got {row[rps_col].strip()}")
-            if points and t <= points[-1][0]:
-                raise InputError(f"times must increase, got {format_duration(t)} after "
-                                 f"{format_duration(points[-1][0])}")
+                raise InputError(f"rps must not be negative, got {show_value(row[rps_col].strip())}")
+            if t <= last:
+                raise InputError(f"times must increase, got {format_duration(t)} after {format_duration(last)}")
         except InputError as exc:
             raise InputError(f"{path} line {n}: {exc}") from None
+        last = t
         points.append((t, rps if scale == 1.0 else rps * scale))
     if not points:
         raise InputError(f"{path} has a header but no rows")
@@ -153,21 +181,22 @@ def _count(cell: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a number at least 0, got {cell.strip()!r}")
+        raise InputError(f"must be a number at least 0, got {show_value(cell.strip())}")
     return value
 
 
 def azure_functions(path: Path) -> list[tuple[str, int, list[float]]]:
     """(HashFunction, line number, per-minute counts) of every row of an Azure Functions trace file."""
     rows = _rows(path)
-    header_line, header = rows[0][0], [cell.strip() for cell in rows[0][1]]
+    header_line, header_row = _header(rows)
+    header = [cell.strip() for cell in header_row]
     minutes = header[len(AZURE_COLUMNS):]
     if tuple(h.lower() for h in header[:len(AZURE_COLUMNS)]) != tuple(c.lower() for c in AZURE_COLUMNS) \
             or not minutes or minutes != [str(i) for i in range(1, len(minutes) + 1)] or len(minutes) > 1440:
         raise InputError(f"{path} line {header_line}: the header must be {','.join(AZURE_COLUMNS)},1,2,...,1440 "
                          "(the Azure Functions 2019 trace layout)")
     functions = []
-    for n, row in rows[1:]:
+    for n, row in rows:
         if len(row) != len(header):
             raise InputError(f"{path} line {n}: {len(row)} columns, the header has {len(header)}")
         counts = []
@@ -222,7 +251,7 @@ def _timestamp(cell: str) -> datetime:
     except ValueError:
         stamp = None
     if stamp is None or stamp.tzinfo is None:
-        raise InputError(f"timestamp must be RFC 3339 (e.g. 2026-11-30T08:00:00Z), got {text!r}")
+        raise InputError(f"timestamp must be RFC 3339 (e.g. 2026-11-30T08:00:00Z), got {show_value(text)}")
     return stamp
 
 
@@ -234,16 +263,17 @@ def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
     """Steps of value / alignment period from a Cloud Monitoring request_count export (CSV)."""
     path = Path(path)
     rows = _rows(path)
-    header = [_normal(cell) for cell in rows[0][1]]
+    header_line, header_row = _header(rows)
+    header = [_normal(cell) for cell in header_row]
     t_col = next((header.index(_normal(c)) for c in TIME_COLUMNS if _normal(c) in header), None)
     v_col = next((header.index(_normal(c)) for c in VALUE_COLUMNS if _normal(c) in header), None)
     if t_col is None or v_col is None:
-        raise InputError(f"{path} line {rows[0][0]}: the header must name a timestamp column "
+        raise InputError(f"{path} line {header_line}: the header must name a timestamp column "
                          f"({', '.join(TIME_COLUMNS[:3])}, ...) and a value column "
                          f"({', '.join(VALUE_COLUMNS[:2])}, ...)")
     totals: dict[datetime, float] = {}
     lines: dict[datetime, int] = {}
-    for n, row in rows[1:]:
+    for n, row in rows:
         try:
             if len(row) <= max(t_col, v_col):
                 raise InputError("missing a column")

@@ -239,8 +239,12 @@ def trace_check(value, info: ValidationInfo):
     except (OSError, RuntimeError):
         found = False
     if not found:
-        raise InputError(f"file not found: {value}" + ("" if str(path) == value else f" (looked for {path})"),
-                         "file" if options else None)
+        try:
+            other = path.exists()             # a folder, a FIFO, a device: never opened (it could hang)
+        except (OSError, RuntimeError):
+            other = False
+        what = f"{value}: is not a regular file (a folder, a device or a pipe)" if other else f"file not found: {value}"
+        raise InputError(what + ("" if str(path) == value else f" (looked for {path})"), "file" if options else None)
     return TraceFile(str(path), read_trace(path, options), options)
 
 

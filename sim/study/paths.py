@@ -17,6 +17,7 @@ import typing
 import yaml
 from pydantic import BaseModel, BeforeValidator
 
+from .. import safe_yaml
 from ..scenario import FAULT_CLASSES, Scenario, ScenarioError, with_updates
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)")   # 1e3: YAML 1.1 would read it as text
@@ -28,7 +29,7 @@ def parse_value(text: str):
 
     Durations and sizes with units stay text: the scenario's checks convert them, as in a scenario file."""
     try:
-        value = yaml.safe_load(text)
+        value = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ScenarioError([f"value {text!r}: {problem}"]) from None

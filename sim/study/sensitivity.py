@@ -200,6 +200,10 @@ def main(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     replications = args.replications or max(MIN_REPLICATIONS, scenario.replications)
+    if replications < MIN_REPLICATIONS:     # one pair has no spread: the intervals would be blank
+        print(f"error: --replications {replications}: the interval of a change needs at least "
+              f"{MIN_REPLICATIONS} paired replications", file=sys.stderr)
+        return 2
     baseline = metric_text.startswith("capacity_loss.")     # the fault-free twins only when the metric needs them
     scheduler = scheduler_address(args.scheduler)
     workers = max(1, args.workers or 1)

@@ -24,6 +24,13 @@ from ..windows import WindowError, with_windows
 from .search import MAX_DOUBLINGS, RESOLUTION, Search, Unreachable
 
 
+# Top-level keys that are not settings of the system: a "smallest value" of them would be an accident of
+# the draws (seed) or of how the study is run (replications), not a recommendation.
+NOT_SOLVABLE = {"seed": "the seed picks the random draws; no value of it is a property of the system",
+                "replications": "the number of replications is how precisely the study measures "
+                                "(--replications), not a setting of the system"}
+
+
 class SolveError(Exception):
     """A bad request (path, bounds, service): one line, exit 2."""
 
@@ -119,6 +126,9 @@ class Solver:
         self.store = None                 # the resume store (a folder), set by the command
         self.progress = progress or (lambda text: None)
         self.baseline = any(s.path[0] == "capacity_loss" for s in self.slos)
+        why = NOT_SOLVABLE.get(param.strip())
+        if why:
+            raise SolveError(f"--param {param}: {why}; solve for a setting of the service, the key or KMS")
         try:
             current = current_value(scenario, param)
         except ScenarioError as exc:

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..scenario import ScenarioError, with_updates
+from ..units import show_value
 from .paths import current_value, dotted_path, parse_value
 
 _OPEN, _CLOSE = "[{", "]}"
@@ -119,4 +120,29 @@ def build_grid(scenario, settings: list[Setting]) -> list[Cell]:
         raise ScenarioError([f"{named[0]}: {problem}" + (f" (and {len(named) - 1} other cell"
                                                           f"{'s' if len(named) > 2 else ''})" if len(named) > 1 else "")
                              for problem, named in seen.items()])
+    _refuse_same_values(settings, cells)
     return cells
+
+
+def _refuse_same_values(settings: list[Setting], cells: list[Cell]) -> None:
+    """Two values of one setting that mean the same (`1,1.0`, `60,1m`) would make twin cells: refused."""
+    problems = []
+    for k, setting in enumerate(settings):
+        meaning: dict = {}                      # the value's meaning -> the first text that gave it
+        looked = set()
+        for cell in cells:
+            text = cell.texts[k]
+            if text in looked:
+                continue
+            looked.add(text)
+            value = current_value(cell.scenario, setting.path)
+            key = repr(value)                     # 1 and 1.0 alike: numbers compared as floats
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                key = repr(float(value))
+            if key in meaning:
+                problems.append(f"--set {setting.path}: {meaning[key]} and {text} are the same value "
+                                f"({show_value(value)}): give each value once")
+                continue
+            meaning[key] = text
+    if problems:
+        raise ScenarioError(problems)
