@@ -41,7 +41,7 @@ KMS_USAGE_COLUMNS = ("pool", "second", "starts", "validation", "deploy", "backgr
                      "background_rejected", "unavailable", "failed_precondition", "permission_denied",
                      "served_over_quota", "background_served_over_quota")
 QUOTA_IN_FORCE_COLUMNS = ("pool", "level", "enforcement", "start_s", "end_s", "requests_per_minute",
-                          "admitted_per_window", "window_s")
+                          "admitted_per_window", "window_s", "soft_headroom")
 FAULT_WINDOW_COLUMNS = ("number", "kind", "target", "start_s", "end_s", "label")
 assert set(TIMESERIES_COLUMNS[2:]) == set(COUNTERS) | set(LEVELS)
 

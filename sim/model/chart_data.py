@@ -10,23 +10,26 @@ from ..scenario import fault_windows
 
 # -- quota in force -----------------------------------------------------------------------------------------
 def quota_in_force_rows(world) -> list[dict]:
-    """One row per quota pool and stretch of constant quota, covering [0, duration]."""
+    """One row per quota pool and stretch of constant quota and soft headroom, covering [0, duration].
+    `soft_headroom` is the multiple of the quota a soft-enforced pool serves at best (1: hard)."""
     duration = float(world.scenario.duration)
     rows = []
     for pool in world.pools.values():
-        cuts = sorted({0.0, duration, *(p for p in pool.limits.breakpoints() if 0.0 < p < duration)})
+        busy = [p for w in pool.headroom.busy for p in (w.start, w.end)] if pool.soft else []
+        cuts = sorted({0.0, duration, *(p for p in (*pool.limits.breakpoints(), *busy) if 0.0 < p < duration)})
         level = pool.name.rsplit("/", 1)[-1]
         enforcement = "per-second" if pool.window_s == 1.0 else "per-minute"
         mine: list[dict] = []
         for start, end in zip(cuts, cuts[1:]):
             rpm = pool.limits.at(start)
-            if mine and mine[-1]["requests_per_minute"] == rpm:
+            headroom = pool.headroom.at(start) if pool.soft else 1.0
+            if mine and (mine[-1]["requests_per_minute"], mine[-1]["soft_headroom"]) == (rpm, headroom):
                 mine[-1]["end_s"] = end
                 continue
             mine.append({"pool": pool.name, "level": level, "enforcement": enforcement, "start_s": start,
                          "end_s": end, "requests_per_minute": rpm,
                          "admitted_per_window": pool.admitted_per_window_at(start),
-                         "window_s": pool.window_s})
+                         "window_s": pool.window_s, "soft_headroom": headroom})
         rows.extend(mine)
     return rows
 

@@ -55,13 +55,15 @@ def window_sum(a: np.ndarray, window: int) -> np.ndarray:
     return np.add.reduceat(a, np.arange(0, len(a), window)) if window > 1 else a
 
 
-def _quota_rpm(stretches: list[dict], t: np.ndarray) -> np.ndarray | None:
-    """Requests per minute in force at each time t, from the pool's quota_in_force.csv rows (None without)."""
+def _quota_rpm(stretches: list[dict], t: np.ndarray, column: str = "requests_per_minute") -> np.ndarray | None:
+    """A column of the pool's quota_in_force.csv rows in force at each time t: the requests per minute, or
+    the soft headroom (None without the rows; a headroom of 1, hard, for a folder from before soft quotas)."""
     if not stretches:
         return None
-    out = np.full(len(t), float(stretches[0]["requests_per_minute"]))
+    value = lambda r: float(r.get(column) or 1.0) if column == "soft_headroom" else float(r[column])  # noqa: E731
+    out = np.full(len(t), value(stretches[0]))
     for r in sorted(stretches, key=lambda r: r["start_s"]):
-        out[t >= float(r["start_s"])] = float(r["requests_per_minute"])
+        out[t >= float(r["start_s"])] = value(r)
     return out
 
 
@@ -97,15 +99,18 @@ def kms_figure(folder, peak_window_s: int | None = None) -> Figure:
                 for k in per:
                     per[k][int(r["second"])] += r.get(k) or 0
         rpm = _quota_rpm(quotas.get(pool, []), seconds)
-        _per_second_panel(axes[row, 0], tx, seconds, per, None if rpm is None else rpm / 60.0, window, pool)
+        headroom = _quota_rpm(quotas.get(pool, []), seconds, "soft_headroom")
+        _per_second_panel(axes[row, 0], tx, seconds, per, None if rpm is None else rpm / 60.0, window, pool,
+                          headroom)
         _per_minute_panel(axes[row, 1], tx, seconds, per, rpm, split, pool)
         for ax in axes[row]:
             shade_faults(ax, windows, tx)
     return fig
 
 
-def _per_second_panel(ax, tx, seconds, per, quota, window: int, pool: str) -> None:
-    """The busiest second of each window: all requested (shaded), the services' (line), failures (markers)."""
+def _per_second_panel(ax, tx, seconds, per, quota, window: int, pool: str, headroom=None) -> None:
+    """The busiest second of each window: all requested (shaded), the services' (line), failures (markers);
+    for a soft-enforced pool the ceiling it serves at best (quota x headroom, dotted)."""
     t = seconds[::window]
     x, edges = tx(t), np.append(tx(t), tx.end)
     total = sum(per[k] for k in SERVICES + ("background",))
@@ -123,6 +128,12 @@ def _per_second_panel(ax, tx, seconds, per, quota, window: int, pool: str) -> No
     top, title = max(peak, 1.0) * 1.6, f"{pool}: per second, {what}"
     if quota is not None:                  # None: a folder without quota_in_force.csv (no quota line)
         top, title = _quota_line(ax, tx, tx(seconds), quota, total, peak, top, title, "/s")
+        if headroom is not None and headroom.max() > 1.0:
+            ceiling = quota * headroom
+            ax.step(np.append(tx(seconds), tx.end), np.append(ceiling, ceiling[-1]), where="post", color="black",
+                    lw=1.2, ls=":", zorder=5, label=f"soft ceiling {ceiling.max():,.0f}/s: quota x "
+                                                   f"{headroom.max():g} headroom, best effort")
+            top = max(top, float(ceiling.max()) * 1.3)
     _failure_markers(ax, x, {k: window_max(per[k], window) for k in per}, {k: per[k].sum() for k in per})
     _finish(ax, tx, top, "/s", title)
 
