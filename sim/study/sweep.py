@@ -116,6 +116,9 @@ def _table(study: dict, cells, settings, out: Path) -> str:
 
 
 def _interval(mean, low, high) -> str:
+    """The mean and its interval; one replication has a mean but no interval (its bounds are empty)."""
     if mean is None:
         return "-"
+    if low is None or high is None:
+        return f"{mean:.4g} [no interval: 1 replication]"
     return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
