@@ -51,7 +51,8 @@ def main(args) -> int:
         partial, resumed = open_partial(out, cells_digest(cells, True), args.resume)
     except PartialFolderError as exc:
         return _error(str(exc))
-    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet)
+    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet,
+                                  learn_speed=not resumed)
     if refusal:
         if not resumed:              # nothing was saved in it yet
             shutil.rmtree(partial, ignore_errors=True)
