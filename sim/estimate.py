@@ -264,8 +264,15 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
     On a local machine no more workers run at once than it has cores; with a Dask scheduler (args.scheduler)
     `workers` is taken as given. On refusal nothing is printed here: the caller prints the one line.
     learn_speed: the command runs the whole work (not a resumed part), so its wall time teaches the speed."""
+    note = None
     if not getattr(args, "scheduler", None) and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
-        workers = min(workers or 1, os.cpu_count() or 1)
+        from .study.local import MAX_WORKERS_PER_CORE, usable_workers
+        units = len(scenarios) * max(1, replications) if isinstance(scenarios, (list, tuple)) else replications
+        asked, usable = workers or 1, usable_workers(workers or 1, units)
+        if usable < asked:                 # said, so that nobody waits for 64 processes that do not start
+            note = (f"note: --workers {asked}: {usable} worker processes (the work has {units} units; at most "
+                    f"{MAX_WORKERS_PER_CORE} per core, {os.cpu_count() or 1} cores here)")
+        workers = min(usable, os.cpu_count() or 1)
     try:
         work = estimate(scenarios, replications, workers=workers, baseline=baseline, keeps_runs=keeps_runs)
     except ValueError as exc:              # a bad CMEK_SIM_SPEED
@@ -283,7 +290,7 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
                     "timeseries_interval, shorten the scenario, use fewer instances or workers, or run anyway "
                     "with --yes")
     if not quiet:
-        print(work.line(), file=sys.stderr, flush=True)
+        print(work.line() if note is None else f"{note}\n{work.line()}", file=sys.stderr, flush=True)
     _checked.clear()
     if learn_speed:
         _checked.update(cost=work.work.cost, workers=work.workers, started=time.monotonic())
