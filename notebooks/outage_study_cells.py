@@ -38,7 +38,9 @@ outage_lengths = "10m,20m,30m"
 min_instances = "1,3,5,8"
 slo = None                  # None: failed requests under 1% (written in the next cell)
 replications = 2            # paired replications per cell, level and arm
-workers = 2                 # local processes; the results do not depend on it'''),
+workers = 2                 # local processes; the results do not depend on it
+max_hours = 24              # each study refuses work estimated above this many hours (sim notebook sets it)
+yes = False                 # True: run even above max_hours (sim notebook --yes sets it)'''),
         new_code_cell(setup.format(prefix="outage-study") + '''
 import csv, json
 import matplotlib.pyplot as plt
@@ -51,7 +53,8 @@ SLO = slo or "requests.failed_fraction<=0.01"
 sc = load_scenario(SCENARIO, {"duration": duration} if duration else None)
 SERVICE = service or sc.services[0].name
 FAULT = sc.faults[outage]
-COMMON = ["--replications", str(replications), "--workers", str(workers), "--quiet", "--yes"]
+COMMON = ["--replications", str(replications), "--workers", str(workers), "--quiet", "--max-hours", str(max_hours),
+          *(["--yes"] if yes else [])]
 if duration:
     COMMON += ["--duration", str(duration)]
 print(f"{sc.name}: service {SERVICE}; fault {outage}: {FAULT.kind} at {FAULT.at:g} s for {FAULT.duration:g} s")'''),

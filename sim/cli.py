@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(exc.problems), file=sys.stderr)
         return 2
     refusal = estimate.check_work([scenario], scenario.replications, args, workers=args.workers or 1,
-                                  baseline=not args.no_baseline, quiet=args.quiet)
+                                  baseline=not args.no_baseline, quiet=args.quiet, keeps_runs=True)
     if refusal:                  # before anything runs: a study of years is refused in one line
         print(refusal, file=sys.stderr)
         return 2
@@ -228,6 +228,13 @@ def _check_scheduler(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    status = _main(argv)
+    if status == 0:
+        estimate.learn()         # the wall time of a completed command teaches this machine's speed
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         _check_scheduler(args)

@@ -1,17 +1,20 @@
-"""Know the cost before paying it: every command that simulates estimates its work first (issue 10, point 8).
+"""Know the cost before paying it: every command that simulates estimates its work first (issue 10, point 8;
+issue 18, point 12; issue 19, point 12).
 
-The work is the number of simulated requests: the integral of every service's arrival rate over the
-simulated time (closed form, no SimPy: constant, piecewise-linear and trace rates, times the daily
-cosine), times replications, times cells (sweep cells, solver levels, sensitivity arms), doubled for a
-scenario with faults when its fault-free twin runs too. The wall time divides it by this machine's speed
-(simulated requests per second of one process with a core to itself) and by the workers that can run at
-once.
+The work counts every kind of event a run simulates and every allocation that grows with the scenario
+(sim/estimate_work.py: requests, autoscaler ticks and their window scans, validation checks, instances,
+background KMS requests, time-series bins, runs), in simulated requests of the calibration scenario, times
+replications, times cells (sweep cells, solver levels, sensitivity arms), doubled for a scenario with
+faults when its fault-free twin runs too. The wall time divides it by this machine's speed and by the
+workers that can run at once; the memory is the interpreter and the largest run per worker process, plus
+every run `sim run` keeps until it writes its folder. Work above `--max-hours`, or memory above this
+machine's, is refused in one line unless `--yes`.
 
-The speed comes from `CMEK_SIM_SPEED` when set, else from a cache file
-(`$XDG_CACHE_HOME/cmek-sim/speed.json`, default `~/.cache/...`, keyed by Python version and machine),
-else from a short calibration run of a built-in scenario (about 0.3 s of CPU), then cached. It is an
-approximation: the cost of a request varies with the scenario (key operations, processor sharing, many
-instances), so the estimate is an order of magnitude, not a promise.
+The speed (simulated requests per second of one process) comes from `CMEK_SIM_SPEED` when set (one figure),
+else from a cache file (`$XDG_CACHE_HOME/cmek-sim/speed.json`, default `~/.cache/...`, keyed by Python
+version and machine) holding a calibration (a short run of a built-in scenario timed in CPU seconds: the
+best case) and the speeds the last completed commands achieved in wall seconds (`learn`: what a busy
+machine really gives). The estimate is a range: from the fastest to the slowest of these figures.
 
 A light module (standard library only): the model is imported only to calibrate.
 """
@@ -27,10 +30,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .estimate_work import Work, rate_integral, scenario_work, LABELS, PROCESS_BYTES  # noqa: F401 (rate_integral)
+
 DEFAULT_LIMIT_HOURS = 24.0
 SPEED_ENV = "CMEK_SIM_SPEED"
 QUOTA_LEVELS = 10            # levels `sim quota` typically runs (bracket, bisection, the answer and 80% of it)
 DAY_S = 86400.0
+OBSERVED_KEPT = 10           # completed commands whose speed the range remembers
+LEARN_MIN_WALL_S = 5.0       # shorter commands are dominated by imports and charts: not learned from
 CALIBRATION = {              # ~30,000 requests: about 0.3 s of CPU on a 2-core machine of 2026
     "name": "calibration", "duration": 30, "seed": 1, "replications": 1,
     "keys": [{"id": "k", "name": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k", "protection": "hsm"}],
@@ -42,22 +49,39 @@ CALIBRATION = {              # ~30,000 requests: about 0.3 s of CPU on a 2-core 
 
 @dataclass
 class Estimate:
-    requests: float          # simulated requests over every scenario, replication and fault-free twin
-    wall_seconds: float      # expected wall time on this machine, with the given number of workers
+    work: Work               # every kind of event over every scenario, replication and fault-free twin
+    wall_seconds: float      # expected wall time at the fastest known speed, with the given number of workers
     workers: int = 1         # processes that run at once
     on: str | None = None    # where they run, when not "N workers" of this machine (a Dask cluster)
+    slow_wall_seconds: float | None = None    # at the slowest known speed (None: one figure, CMEK_SIM_SPEED)
+    memory_bytes: float = 0.0                 # the peak over the processes that run at once
+
+    @property
+    def requests(self) -> float:
+        return self.work.counts["requests"]
+
+    @property
+    def longest(self) -> float:
+        return max(self.wall_seconds, self.slow_wall_seconds or 0.0)
+
+    def wall_text(self) -> str:
+        low, high = format_wall(self.wall_seconds), format_wall(self.longest)
+        return f"about {low}" if low == high else f"{low} to {high}"
 
     def line(self) -> str:
         plural = "" if self.workers == 1 else "s"
-        return (f"estimate: {format_count(self.requests)} simulated requests, about "
-                f"{format_wall(self.wall_seconds)} on {self.on or f'{self.workers} worker{plural}'}")
+        others = self.work.main_kinds()
+        extra = "".join(f", {format_count(n)} {LABELS[k]}" for k, n in others)
+        return (f"estimate: {format_count(self.requests)} simulated requests{extra}, {self.wall_text()} on "
+                f"{self.on or f'{self.workers} worker{plural}'}, {format_bytes(self.memory_bytes)} of memory")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`--yes` and `--max-hours` on a command that simulates."""
-    parser.add_argument("--yes", action="store_true", help="run even when the estimate exceeds --max-hours")
+    parser.add_argument("--yes", action="store_true",
+                        help="run even when the estimate exceeds --max-hours or this machine's memory")
     parser.add_argument("--max-hours", type=_positive_float, default=DEFAULT_LIMIT_HOURS, metavar="H",
-                        help=f"refuse work estimated above H hours of wall time ({DEFAULT_LIMIT_HOURS:g})")
+                        help=f"refuse work that may take more than H hours of wall time ({DEFAULT_LIMIT_HOURS:g})")
 
 
 def _positive_float(text: str) -> float:
@@ -70,50 +94,10 @@ def _positive_float(text: str) -> float:
     return value
 
 
-# -- the work: rate integrals -------------------------------------------------------------------------------
-def _cos_integrals(a: float, b: float, c0: float, c1: float, amplitude: float, peak_at: float) -> float:
-    """Integral over [a, b] of (c0 + c1 t) (1 + amplitude cos(w (t - peak_at))), w = 2 pi / day (closed form)."""
-    plain = c0 * (b - a) + c1 * (b * b - a * a) / 2
-    if not amplitude:
-        return plain
-    w = 2 * math.pi / DAY_S
-
-    def primitive(t: float) -> float:   # of (c0 + c1 t) cos(w (t - p)): by parts
-        u = w * (t - peak_at)
-        return (c0 + c1 * t) * math.sin(u) / w + c1 * math.cos(u) / (w * w)
-    return plain + amplitude * (primitive(b) - primitive(a))
-
-
-def rate_integral(traffic, duration: float) -> float:
-    """Expected arrivals of one service's traffic over [0, duration]: the integral of its rate.
-
-    The same profile as sim/model/traffic.RateProfile: a constant; [time, rps] points joined by straight
-    lines (the last rate holds to the end); a trace as steps (0 before its first point); times the daily
-    pattern 1 + amplitude cos(2 pi (t - peak_at) / 24 h).
-    """
-    daily = traffic.daily_pattern
-    amplitude, peak_at = (0.0, 0.0) if daily is None else (float(daily.amplitude), float(daily.peak_at))
-    if traffic.trace_points is not None:
-        points, step = [tuple(map(float, p)) for p in traffic.trace_points], True
-    elif isinstance(traffic.rate, (int, float)):
-        points, step = [(0.0, float(traffic.rate))], True
-    else:
-        points, step = [tuple(map(float, p)) for p in traffic.rate], False
-    total = 0.0
-    for i, (t0, r0) in enumerate(points):
-        t1, r1 = points[i + 1] if i + 1 < len(points) else (math.inf, r0)
-        a, b = max(t0, 0.0), min(t1, duration)
-        if b <= a:
-            continue
-        slope = 0.0 if step or math.isinf(t1) else (r1 - r0) / (t1 - t0)
-        total += _cos_integrals(a, b, r0 - slope * t0, slope, amplitude, peak_at)
-    return max(0.0, total)
-
-
+# -- the work (sim/estimate_work.py) ----------------------------------------------------------------------
 def scenario_requests(scenario, baseline: bool = True) -> float:
     """Simulated requests of one replication of `scenario`, its fault-free twin included when it runs."""
-    one = sum(rate_integral(s.traffic, scenario.duration) for s in scenario.services)
-    return one * (2 if baseline and scenario.faults else 1)
+    return scenario_work(scenario, baseline).counts["requests"]
 
 
 # -- the speed of this machine ------------------------------------------------------------------------------
@@ -143,7 +127,8 @@ def calibrate() -> float:
     """Simulated requests per second of one process, from a short run of a built-in scenario.
 
     Timed in CPU seconds of this process, not wall seconds: other work on a busy machine at the moment of
-    the calibration would otherwise be cached as this machine's speed for good."""
+    the calibration would otherwise be cached as this machine's speed for good (the learned figures say
+    how busy it usually is)."""
     from .model.world import World
     from .scenario import scenario_from_dict
     scenario = scenario_from_dict(CALIBRATION, "<calibration>")
@@ -154,30 +139,30 @@ def calibrate() -> float:
     return arrived / max(cpu, 1e-6)
 
 
-def speed() -> float:
-    """Simulated requests per wall second of one process: CMEK_SIM_SPEED, the cached figure, or a calibration."""
+def _env_speed() -> float | None:
     text = os.environ.get(SPEED_ENV)
-    if text:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"{SPEED_ENV} must be a positive number of simulated requests per wall second, "
-                             f"got {text!r}")
-        return value
-    path, key = cache_file(), machine_key()
+    if not text:
+        return None
     try:
-        cached = json.loads(path.read_text())
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{SPEED_ENV} must be a positive number of simulated requests per wall second, "
+                         f"got {text!r}")
+    return value
+
+
+def _read_cache() -> dict:
+    try:
+        cached = json.loads(cache_file().read_text())
     except (OSError, ValueError):
-        cached = {}
-    if not isinstance(cached, dict):
-        cached = {}
-    value = cached.get(key)
-    if isinstance(value, (int, float)) and value > 0:
-        return float(value)
-    value = calibrate()
-    cached[key] = round(value)
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def _write_cache(cached: dict) -> None:
+    path = cache_file()
     try:                                   # a cache that cannot be written only costs a calibration next time
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -185,59 +170,159 @@ def speed() -> float:
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def _observed_key() -> str:
+    return f"{machine_key()} | observed"
+
+
+def speed() -> float:
+    """Simulated requests per second of one process with a core to itself: CMEK_SIM_SPEED, the cached
+    calibration, or a calibration (then cached)."""
+    value = _env_speed()
+    if value is not None:
+        return value
+    cached, key = _read_cache(), machine_key()
+    value = cached.get(key)
+    if isinstance(value, (int, float)) and value > 0:
+        return float(value)
+    value = calibrate()
+    cached = _read_cache()                 # re-read: another command may have written meanwhile
+    cached[key] = round(value)
+    _write_cache(cached)
+    return value
+
+
+def observed_speeds() -> list[float]:
+    """The speeds the last completed commands achieved on this machine (per worker, in wall seconds)."""
+    values = _read_cache().get(_observed_key())
+    return [float(v) for v in values if isinstance(v, (int, float)) and v > 0] if isinstance(values, list) else []
+
+
+def speed_range() -> tuple[float, float]:
+    """(fastest, slowest) known speed: CMEK_SIM_SPEED alone when set; else the calibration and the learned."""
+    fixed = _env_speed()
+    if fixed is not None:
+        return fixed, fixed
+    speeds = [speed(), *observed_speeds()]
+    return max(speeds), min(speeds)
+
+
+# -- learning from completed commands -----------------------------------------------------------------------
+_checked: dict = {}                        # the last check_work of this process: its cost, workers, start time
+
+
+def learn(now: float | None = None) -> float | None:
+    """After a command completed: remember the speed it achieved (its estimated cost per wall second and
+    worker). Not with CMEK_SIM_SPEED, not after a command shorter than LEARN_MIN_WALL_S. Returns the speed."""
+    if not _checked or os.environ.get(SPEED_ENV):
+        return None
+    checked = _checked.copy()
+    _checked.clear()
+    wall = (time.monotonic() if now is None else now) - checked["started"]
+    if wall < LEARN_MIN_WALL_S or checked["cost"] <= 0:
+        return None
+    value = checked["cost"] / (wall * checked["workers"])
+    cached = _read_cache()
+    kept = [v for v in cached.get(_observed_key()) or [] if isinstance(v, (int, float))]
+    cached[_observed_key()] = (kept + [round(value)])[-OBSERVED_KEPT:]
+    _write_cache(cached)
     return value
 
 
 # -- the estimate -------------------------------------------------------------------------------------------
+def physical_memory() -> float | None:
+    """This machine's memory in bytes (None where the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def estimate(scenarios, replications: int, *, workers: int = 1, baseline: bool = True,
-             rate: float | None = None) -> Estimate:
+             rate: float | None = None, keeps_runs: bool = False) -> Estimate:
     """The work of running each scenario (a list: one per cell or level) `replications` times.
 
-    Workers that can run at once: at most one per unit (cell x replication); `rate` overrides speed()."""
+    Workers that can run at once: at most one per unit (cell x replication); `rate` overrides the speeds;
+    keeps_runs: the command keeps every run until the end (`sim run`)."""
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
-    requests = replications * sum(scenario_requests(s, baseline) for s in scenarios)
+    work = Work()
+    for scenario in scenarios:
+        work.add(scenario_work(scenario, baseline), replications)
     parallel = max(1, min(int(workers or 1), len(scenarios) * max(1, replications)))
-    per_second = speed() if rate is None else rate
-    return Estimate(requests, requests / (per_second * parallel), parallel)
+    fast, slow = (rate, rate) if rate is not None else speed_range()
+    memory = parallel * (PROCESS_BYTES + work.run_bytes) + (work.kept_bytes if keeps_runs else 0.0)
+    cost = work.cost
+    return Estimate(work, cost / (fast * parallel), parallel,
+                    None if slow == fast else cost / (slow * parallel), memory)
 
 
 def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline: bool = True,
-               quiet: bool = False) -> str | None:
-    """Print the estimate (stderr, unless quiet); a one-line refusal when it exceeds args.max_hours and not args.yes.
+               quiet: bool = False, keeps_runs: bool = False, learn_speed: bool = True) -> str | None:
+    """Print the estimate (stderr, unless quiet); a one-line refusal when it may exceed args.max_hours, or
+    needs more memory than this machine has, and not args.yes.
 
     On a local machine no more workers run at once than it has cores; with a Dask scheduler (args.scheduler)
-    `workers` is taken as given. On refusal nothing is printed here: the caller prints the one line."""
-    on = None
+    `workers` is taken as given. On refusal nothing is printed here: the caller prints the one line.
+    learn_speed: the command runs the whole work (not a resumed part), so its wall time teaches the speed."""
+    note, on = None, None
     if not getattr(args, "scheduler", None) and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
-        workers = min(workers or 1, os.cpu_count() or 1)
+        from .study.local import MAX_WORKERS_PER_CORE, usable_workers
+        units = len(scenarios) * max(1, replications) if isinstance(scenarios, (list, tuple)) else replications
+        asked, usable = workers or 1, usable_workers(workers or 1, units)
+        if usable < asked:                 # said, so that nobody waits for 64 processes that do not start
+            note = (f"note: --workers {asked}: {usable} worker processes (the work has {units} units; at most "
+                    f"{MAX_WORKERS_PER_CORE} per core, {os.cpu_count() or 1} cores here)")
+        workers = min(usable, os.cpu_count() or 1)
     else:   # the cluster's worker threads, as its scheduler told (sim.cli asks it before any work)
         threads = getattr(args, "dask_threads", None)
         workers = threads or 1
         on = (f"the Dask cluster's {threads} worker thread{'' if threads == 1 else 's'}" if threads else
               "the Dask cluster, with one worker thread (it has none yet)")
     try:
-        work = estimate(scenarios, replications, workers=workers, baseline=baseline)
+        work = estimate(scenarios, replications, workers=workers, baseline=baseline, keeps_runs=keeps_runs)
     except ValueError as exc:              # a bad CMEK_SIM_SPEED
         return f"error: {exc}"
     work.on = on
     limit = getattr(args, "max_hours", DEFAULT_LIMIT_HOURS)
     limit = DEFAULT_LIMIT_HOURS if limit is None else limit
-    if work.wall_seconds > limit * 3600 and not getattr(args, "yes", False):
-        return (f"refused: {work.line()[len('estimate: '):]}, above --max-hours {limit:g}; "
-                "shorten the scenario (--duration) or use fewer replications, or run anyway with --yes")
+    memory = physical_memory()
+    if not getattr(args, "yes", False):
+        said = work.line()[len("estimate: "):]
+        if work.longest > limit * 3600:
+            return (f"refused: {said}; may take more than --max-hours {limit:g}; shorten the scenario (--duration) "
+                    "or use fewer replications, or run anyway with --yes")
+        if memory is not None and work.memory_bytes > memory:
+            return (f"refused: {said}; more than this machine's {format_bytes(memory)} of memory; raise "
+                    "timeseries_interval, shorten the scenario, use fewer instances or workers, or run anyway "
+                    "with --yes")
     if not quiet:
-        print(work.line(), file=sys.stderr, flush=True)
+        print(work.line() if note is None else f"{note}\n{work.line()}", file=sys.stderr, flush=True)
+    _checked.clear()
+    if learn_speed:
+        _checked.update(cost=work.work.cost, workers=work.workers, started=time.monotonic())
     return None
 
 
 # -- formatting ---------------------------------------------------------------------------------------------
 def format_count(n: float) -> str:
-    """1234 -> '1.2 k', 1.2e6 -> '1.2 M', 2.6e13 -> '26.0 T'."""
+    """1234 -> '1.2 k', 1.2e6 -> '1.2 M', 2.6e13 -> '26.0 T'; beyond 1000 T in powers of ten."""
+    if n >= 1e15:
+        return f"{n:.1e}"
     for size, unit in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if n >= size:
             x = n / size
             return f"{x:,.1f} {unit}" if x < 100 else f"{x:,.0f} {unit}"
     return f"{n:,.0f}"
+
+
+def format_bytes(n: float) -> str:
+    """Bytes as a person reads them: '110 MB', '2.3 GB', '1.1 TB'."""
+    for size, unit in ((1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if n >= size:
+            x = n / size
+            return f"{x:,.1f} {unit}" if x < 100 else f"{x:,.0f} {unit}"
+    return f"{n:,.0f} B"
 
 
 def format_wall(seconds: float) -> str:

@@ -3,9 +3,13 @@ writes the executed notebook and a self-contained HTML copy (images embedded), t
 
 Generic: any notebook of notebooks/ whose cell tagged `parameters` (papermill's convention) defines `scenario`
 can be run; `--duration` and `-p NAME=VALUE` set the other parameters it defines. The scenario is checked
-first (its problems, one line each, exit 2); the notebook runs in the notebooks folder (as in Jupyter) with
-the scenario's absolute path; the folder is written atomically (sim.results.atomic_folder) with a
-manifest.json saying what ran. Needs the `notebook` extra (papermill, nbconvert).
+first (its problems, one line each, exit 2), then the work the notebook will simulate is estimated
+(sim/notebook_work.py) and refused above `--max-hours` unless `--yes`, like every command that simulates; a
+notebook that declares `max_hours` and `yes` gets them, for the commands it runs itself. `scenario`,
+`duration`, `max_hours` and `yes` have their own options: `-p` cannot replace what was checked. The notebook
+runs in the notebooks folder (as in Jupyter) with the scenario's absolute path; the folder is written
+atomically (sim.results.atomic_folder) with a manifest.json saying what ran. Needs the `notebook` extra
+(papermill, nbconvert).
 """
 from __future__ import annotations
 
@@ -33,6 +37,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the scenario's)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="another parameter of the notebook (VALUE read as YAML: 3, 0.9, [a, b]); repeatable")
+    from . import estimate
+    estimate.add_arguments(parser)
+
+
+OWN_OPTIONS = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes"}
 
 
 def report_html(nb, exporter_class) -> str:
@@ -67,6 +76,8 @@ def _parameters(args, declared: dict) -> dict | str:
         name, sep, value = text.partition("=")
         if not sep or not name.strip():
             return f"-p {text}: write NAME=VALUE"
+        if name.strip() in OWN_OPTIONS:            # the scenario checked and estimated is the one that runs
+            return f"-p {text}: {name.strip()} is set with {OWN_OPTIONS[name.strip()]}"
         try:
             values[name.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:
@@ -75,7 +86,19 @@ def _parameters(args, declared: dict) -> dict | str:
     if unknown:
         return (f"notebook {args.name} has no parameter {', '.join(unknown)} "
                 f"(its parameters: {', '.join(declared) or 'none'})")
+    if "max_hours" in declared:                      # the commands the notebook runs keep the same limit
+        values["max_hours"] = args.max_hours
+    if "yes" in declared:
+        values["yes"] = bool(args.yes)
     return values
+
+
+def _check_work(name: str, scenario, declared: dict, parameters: dict, args) -> str | None:
+    """The estimate of what the notebook simulates (printed), or the one-line refusal."""
+    from . import estimate
+    from .notebook_work import defaults, runs
+    scenarios, baseline, workers = runs(name, scenario, {**defaults(declared), **parameters})
+    return estimate.check_work(scenarios, 1, args, workers=workers, baseline=baseline)
 
 
 def main(args) -> int:
@@ -104,6 +127,10 @@ def main(args) -> int:
     parameters = _parameters(args, declared)
     if isinstance(parameters, str):
         return _fail(parameters)
+    refusal = _check_work(name, scenario, declared, parameters, args)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     try:
         out = check_output_folder(args.out or Path("results") / "notebooks" / f"{name}-{scenario.name}")
     except OutputFolderError as exc:

@@ -2,6 +2,7 @@
 refusal of work above --max-hours before anything simulates (issue 10, point 8)."""
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
@@ -85,18 +86,19 @@ def test_scenario_work_counts_twins_replications_and_cells():
     assert estimate.scenario_requests(faulty, baseline=False) == pytest.approx(1000)
     work = estimate.estimate([plain, faulty], 3, workers=2, rate=500.0)
     assert work.requests == pytest.approx(3 * 3000)
-    assert work.wall_seconds == pytest.approx(9000 / 500 / 2) and work.workers == 2
+    assert work.wall_seconds == pytest.approx(work.work.cost / 500 / 2) and work.workers == 2
     one_unit = estimate.estimate([plain], 1, workers=4, rate=500.0)
-    assert one_unit.workers == 1 and one_unit.wall_seconds == pytest.approx(2.0)  # one unit: one worker
+    assert one_unit.workers == 1 and one_unit.wall_seconds == pytest.approx(one_unit.work.cost / 500)  # one unit: one worker
 
 
 def test_speed_env_respected(monkeypatch):
     monkeypatch.setenv(estimate.SPEED_ENV, "2000")
     monkeypatch.setattr(estimate, "calibrate", lambda: pytest.fail("calibrated despite CMEK_SIM_SPEED"))
     sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 10}}, duration="1000s"))
-    assert estimate.estimate([sc], 2).wall_seconds == pytest.approx(20000 / 2000)
+    cost = estimate.estimate([sc], 2).work.cost
+    assert cost >= 20000 and estimate.estimate([sc], 2).wall_seconds == pytest.approx(cost / 2000)
     monkeypatch.setenv(estimate.SPEED_ENV, "8000")
-    assert estimate.estimate([sc], 2).wall_seconds == pytest.approx(20000 / 8000)
+    assert estimate.estimate([sc], 2).wall_seconds == pytest.approx(cost / 8000)
 
 
 def test_speed_is_calibrated_once_and_cached(monkeypatch, tmp_path):
@@ -175,7 +177,7 @@ def test_max_hours_sets_the_limit(tmp_path, capsys, no_simulation):
     assert main(["run", str(path), "--max-hours", "0.0000001"]) == 2
     assert capsys.readouterr().err.startswith("refused:")
     assert main(["run", str(path)]) == 0 and no_simulation == ["small"]
-    assert capsys.readouterr().err.strip() == "estimate: 300 simulated requests, about 1 s on 1 worker"
+    assert capsys.readouterr().err.strip() == "estimate: 300 simulated requests, about 1 s on 1 worker, 110 MB of memory"
     assert main(["run", str(path), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
 
@@ -204,3 +206,133 @@ def test_formatting():
     assert estimate.format_wall(30) == "30 s" and estimate.format_wall(180) == "3 min"
     assert estimate.format_wall(9000) == "2.5 h" and estimate.format_wall(5 * DAY) == "5 days"
     assert estimate.format_wall(820 * 365.25 * DAY) == "820 years"
+
+
+# -- every kind of work, not only requests (issue 18, point 12) -----------------------------------------------
+from sim import estimate_work  # noqa: E402
+
+
+def test_every_kind_is_counted_in_closed_form():
+    sc = scenario_from_dict(make_scenario(
+        service={"traffic": {"rate": 0}, "encryption_key": "k", "min_instances": 7, "max_instances": 10,
+                 "autoscaling": {"policy": "cloud-run", "interval": "0.5s", "window": "10s"},
+                 "key_operations": {"validation_interval": "20s"}},
+        duration="100s", timeseries_interval="3s", kms={"latency": "10ms", "quota": {"background_rps": 40}},
+        faults=[{"at": "90s", "kind": "kms-background-load", "rps": 100, "duration": "1h"}]))
+    work = estimate_work.run_work(sc)
+    assert work.counts["ticks"] == pytest.approx(200)                 # 100 s / 0.5 s
+    assert work.counts["snapshots"] == pytest.approx(200 * 20)        # each scans a 10 s window of 0.5 s ticks
+    assert work.counts["checks"] == pytest.approx(5)                  # 100 s / 20 s
+    assert work.counts["instances"] == 7
+    assert work.counts["bins"] == 34                                  # ceil(100 / 3)
+    assert work.counts["background"] == pytest.approx(40 * 100 + 100 * 10)   # the load is cut at the end
+    assert work.counts["runs"] == 1 and work.run_bytes > 34 * 100
+    twin = estimate_work.scenario_work(sc)                            # with faults: its fault-free twin too
+    assert twin.counts["ticks"] == pytest.approx(400) and twin.run_bytes == work.run_bytes
+
+
+def test_background_count_is_what_the_model_draws():
+    """The background requests the model draws (fixed seed) fall within 4 standard deviations of the count."""
+    from sim.model.world import World
+    sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 0}, "encryption_key": "k"}, duration="200s",
+                                          kms={"latency": "10ms", "quota": {"background_rps": 300}}))
+    world = World(sc, 0, keep_logs=False)
+    world.run()
+    drawn = sum(p.admitted_background + p.rejected_background for p in world.pools.values())
+    expected = estimate_work.run_work(sc).counts["background"]
+    assert abs(drawn - expected) < 4 * math.sqrt(expected), (drawn, expected)
+
+
+CASES = {   # issue 18.12: each was estimated at "0 simulated requests, about 1 s" and ran for hours or forever
+    "ticks": ("duration: 1h\nservices:\n  - {name: api, traffic: {rate: 0}, autoscaling: {interval: 1us}}\n",
+              "window scans"),
+    "background": ("duration: 3d\nkms: {quota: {background_rps: 1000000}}\n"
+                   "keys:\n  - {id: k, name: projects/p/locations/us-central1/keyRings/r/cryptoKeys/k}\n"
+                   "services:\n  - {name: api, encryption_key: k, traffic: {rate: 0}}\n", "background KMS requests"),
+    "replications": ("duration: 1h\nreplications: 100000000\nservices:\n  - {name: api, traffic: {rate: 0}}\n",
+                     "autoscaler ticks"),
+    "days": ("duration: 100000d\nservices:\n  - {name: api, traffic: {rate: 0}}\n", "autoscaler ticks"),
+    "bins": ("duration: 1h\ntimeseries_interval: 1us\nservices:\n  - {name: api, traffic: {rate: 0}}\n",
+             "time-series bins"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_work_besides_requests_is_refused(case, tmp_path, capsys, no_simulation):
+    text, kind = CASES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(f"name: {case}\n{text}")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("warning:")]
+    assert len(err) == 1 and err[0].startswith("refused: 0 simulated requests") and kind in err[0], err
+    assert no_simulation == [] and not (tmp_path / "out").exists()
+
+
+def test_a_run_too_big_for_memory_is_refused(tmp_path, capsys, no_simulation):
+    path = tmp_path / "bins.yaml"
+    path.write_text("name: bins\n" + CASES["bins"][0])      # 3.6 G bins: about 3 h, but terabytes of lists
+    assert main(["run", str(path), "--max-hours", "1000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "TB of memory" in err and "more than this machine's" in err and no_simulation == []
+
+
+def test_instances_at_start_are_counted(tmp_path, capsys, no_simulation):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: many\nduration: 1h\nservices:\n"
+                    "  - {name: api, min_instances: 200000, max_instances: 200000, traffic: {rate: 0}}\n")
+    assert main(["run", str(path), "--quiet"]) == 0
+    sc = scenario_from_dict(yaml_load(path))
+    work = estimate.estimate([sc], 1, rate=150000.0)
+    assert work.work.counts["instances"] == 200000 and work.wall_seconds > 10   # was "about 1 s"
+    assert work.memory_bytes > 200000 * 1000
+
+
+def yaml_load(path):
+    import yaml
+    return yaml.safe_load(path.read_text())
+
+
+# -- a range, learned from completed commands (issue 19, point 12) -------------------------------------------
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.delenv(estimate.SPEED_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(estimate, "calibrate", lambda: 100000.0)
+    return tmp_path / "cmek-sim" / "speed.json"
+
+
+def test_learned_speeds_widen_the_estimate_into_a_range(cache):
+    sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 100}}, duration="1h"))
+    alone = estimate.estimate([sc], 1)
+    assert alone.slow_wall_seconds is None                             # only the calibration: one figure
+    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None)
+    assert estimate.check_work([sc], 1, args, quiet=True) is None
+    learned = estimate.learn(now=estimate._checked["started"] + 20.0)  # it took 20 s
+    assert learned == pytest.approx(alone.work.cost / 20.0)
+    assert json.loads(cache.read_text())[estimate.machine_key() + " | observed"] == [round(learned)]
+    ranged = estimate.estimate([sc], 1)
+    assert ranged.wall_seconds == pytest.approx(alone.wall_seconds)    # the fast end: the calibration
+    assert ranged.slow_wall_seconds == pytest.approx(20.0, rel=1e-3)   # the slow end: what it really took
+    assert " to " in ranged.line()
+
+
+def test_the_slow_end_decides_the_refusal(cache):
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({estimate.machine_key(): 100000, estimate.machine_key() + " | observed": [25000]}))
+    sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 100}}, duration="10h"))
+    work = estimate.estimate([sc], 1)
+    assert work.slow_wall_seconds == pytest.approx(4 * work.wall_seconds)
+    hours = (work.wall_seconds + work.slow_wall_seconds) / 2 / 3600       # between the two ends
+    args = argparse.Namespace(max_hours=hours, yes=False, scheduler=None)
+    assert estimate.check_work([sc], 1, args, quiet=True).startswith("refused:")
+
+
+def test_short_commands_and_a_fixed_speed_teach_nothing(cache, monkeypatch):
+    sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 1}}, duration="1m"))
+    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None)
+    estimate.check_work([sc], 1, args, quiet=True)
+    assert estimate.learn(now=estimate._checked["started"] + 1.0) is None      # shorter than 5 s
+    monkeypatch.setenv(estimate.SPEED_ENV, "5000")
+    estimate.check_work([sc], 1, args, quiet=True)
+    assert estimate.learn(now=estimate._checked["started"] + 60.0) is None
+    assert estimate.observed_speeds() == []

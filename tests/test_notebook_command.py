@@ -27,6 +27,7 @@ def test_a_notebook_runs_on_the_planners_scenario(tmp_path):
          "--out", str(out), "-p", "replications=2", "-p", "workers=1"],
         cwd=tmp_path, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
+    assert "estimate: " in done.stderr and " on 1 worker" in done.stderr      # -p workers=1: the estimate says so
     assert source.read_bytes() == before                              # the source is not overwritten
     assert sorted(p.name for p in out.iterdir()) == [            # with the list of the files it wrote
         ".cmek-sim-files.json", "manifest.json", "quota_increase_justification.html",
@@ -85,3 +86,49 @@ def test_a_folder_of_other_files_is_not_replaced(tmp_path, capsys):
     assert main(["notebook", "fault_tour", "--scenario", str(SCENARIO), "--out", str(tmp_path)]) == 2
     assert "does not hold earlier results" in capsys.readouterr().err
     assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+# -- the estimate, --yes and --max-hours (issue 18.13, 19.12) -------------------------------------------------
+def test_work_above_max_hours_is_refused_before_the_kernel_starts(tmp_path, capsys, monkeypatch):
+    import papermill
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("the notebook ran"))
+    out = tmp_path / "out"
+    assert main(["notebook", "quota_increase_justification", "--scenario", str(SCENARIO), "--out", str(out),
+                 "--max-hours", "0.000001"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("refused:") and "--yes" in err[0], err
+    assert not out.exists()
+
+
+def test_the_estimate_counts_the_notebooks_runs():
+    import papermill
+    from sim.notebook_work import defaults, runs
+    from sim.scenario import load_scenario
+    sc = load_scenario(SCENARIO)
+    declared = papermill.inspect_notebook(str(NOTEBOOKS / "quota_increase_justification.ipynb"))
+    scenarios, baseline, workers = runs("quota_increase_justification", sc, {**defaults(declared), "replications": 3})
+    assert len(scenarios) == 3 * 12 and baseline is False and workers == 2     # 10 levels, current and raised
+    declared = papermill.inspect_notebook(str(NOTEBOOKS / "outage_study.ipynb"))
+    values = {**defaults(declared), "outage_lengths": "10m,20m", "min_instances": "1,2,3"}
+    scenarios, baseline, _ = runs("outage_study", sc, values)
+    assert len(scenarios) > 2 * (6 + 8) and baseline is True                   # the sweep, the solve and the arms
+
+
+@pytest.mark.parametrize("name", ["scenario", "duration", "max_hours", "yes"])
+def test_p_cannot_replace_what_was_checked(name, capsys):
+    option = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes"}[name]
+    assert main(["notebook", "outage_study", "--scenario", str(SCENARIO), "-p", f"{name}=other.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"error: -p {name}=other.yaml: {name} is set with {option}"]
+
+
+def test_outage_study_takes_the_limit_from_the_command():
+    """It no longer passes --yes to its studies itself: `sim notebook` hands it --max-hours and --yes."""
+    import argparse
+    import papermill
+    from sim.notebook import _parameters
+    declared = papermill.inspect_notebook(str(NOTEBOOKS / "outage_study.ipynb"))
+    args = argparse.Namespace(name="outage_study", scenario=str(SCENARIO), duration=None, parameter=[],
+                              max_hours=3.0, yes=False)
+    assert _parameters(args, declared) == {"scenario": str(SCENARIO.resolve()), "max_hours": 3.0, "yes": False}
+    source = "".join(c.source for c in nbformat.read(NOTEBOOKS / "outage_study.ipynb", as_version=4).cells)
+    assert '"--max-hours", str(max_hours)' in source and '*(["--yes"] if yes else [])' in source

@@ -274,3 +274,13 @@ def test_resume_refuses_the_partial_folder_of_another_grid(steady, tmp_path, mon
     status = main(["sweep", str(steady), "--set", "services[api].min_instances=1,2", "--out", str(out), "--resume"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and "other cells" in err[0]
+
+
+def test_one_replication_prints_its_table(steady, tmp_path, capsys):
+    """Issue 18.4: one replication per cell has a mean but no interval; the table says so, not a crash."""
+    out = tmp_path / "one"
+    assert main(["sweep", str(steady), "--set", "services[api].min_instances=1,2", "--replications", "1",
+                 "--duration", "1m", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("[no interval: 1 replication]") == 2 and "results:" in printed
+    assert (out / "sweep_summary.csv").exists()

@@ -48,7 +48,7 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
             else:
                 yield Job((unit, fp), (unit,), dask_key(unit, fp) if scheduler else None)
 
-    backend = backend_for(run_unit, workers, scheduler)
+    backend = backend_for(run_unit, workers, scheduler, units=total)
     try:
         with closing(stream(backend, jobs())) as finished:
             for (unit, fp), summary, ran in finished:

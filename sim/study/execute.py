@@ -11,7 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from .local import InProcess, LocalPool
+from .local import InProcess, LocalPool, usable_workers
 
 
 @dataclass
@@ -23,11 +23,13 @@ class Job:
     result: Any = None
 
 
-def backend_for(fn, workers: int = 1, scheduler: str | None = None):
-    """Where calls of `fn` run: the Dask cluster at `scheduler`, else `workers` local processes, else here."""
+def backend_for(fn, workers: int = 1, scheduler: str | None = None, units: int | None = None):
+    """Where calls of `fn` run: the Dask cluster at `scheduler`, else `workers` local processes (no more than
+    the `units` of work and MAX_WORKERS_PER_CORE per core), else here."""
     if scheduler:
         from .cluster import DaskBackend       # imports distributed only when a scheduler is given
         return DaskBackend(fn, scheduler)
+    workers = usable_workers(workers, units)
     if workers > 1:
         return LocalPool(fn, workers)
     return InProcess(fn)
@@ -68,7 +70,7 @@ def map_on(fn, args_list, *, workers: int = 1, scheduler: str | None = None) -> 
     """[fn(*args) for args in args_list], computed in parallel where asked, returned in order."""
     args_list = [tuple(args) for args in args_list]
     results: list = [None] * len(args_list)
-    backend = backend_for(fn, min(workers, max(1, len(args_list))), scheduler)
+    backend = backend_for(fn, workers, scheduler, units=len(args_list))
     with closing(stream(backend, (Job(i, args) for i, args in enumerate(args_list)))) as calls:
         for i, result, _ in calls:
             results[i] = result

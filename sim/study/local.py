@@ -2,11 +2,18 @@
 
 Both are backends of `execute.stream`: `submit(token, args, key)` queues a call, `next_done()` returns
 (token, result) of one finished call, `close(cancel)` stops. The pool's workers ignore SIGINT: a Ctrl-C reaches
-only this process, which stops them itself (so no worker prints a traceback of its own).
+only this process, which stops them itself (so no worker prints a traceback of its own). A worker whose parent
+is gone (`kill -9` of the command) exits by itself within PARENT_CHECK_S: nobody else would stop it.
+
+No more workers start than the work has units, nor than MAX_WORKERS_PER_CORE per core (`usable_workers`): a
+process more than the cores only adds memory (about 55 MB each), not speed.
 """
 from __future__ import annotations
 
+import os
 import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,8 +40,30 @@ class InProcess:
         self.queue.clear()
 
 
-def _ignore_sigint() -> None:
+MAX_WORKERS_PER_CORE = 2
+PARENT_CHECK_S = 0.5
+
+
+def usable_workers(asked: int, units: int | None = None) -> int:
+    """The local worker processes worth starting: at most one per unit and MAX_WORKERS_PER_CORE per core."""
+    cap = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
+    n = min(int(asked or 1), cap)
+    if units is not None:
+        n = min(n, units)
+    return max(1, n)
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: ignore Ctrl-C (the parent stops the pool) and exit when the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """An orphan is re-parented (to init or a subreaper): its parent id changes, and it exits at once."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 class LocalPool:
@@ -48,7 +77,8 @@ class LocalPool:
 
     def submit(self, token, args, key=None) -> None:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_start,
+                                            initargs=(os.getpid(),))
         self.futures[self.pool.submit(self.fn, *args)] = token
 
     def next_done(self):

@@ -55,7 +55,8 @@ def main(args) -> int:
         partial, resumed = open_partial(out, cells_digest(cells, True), args.resume)
     except PartialFolderError as exc:
         return _error(str(exc))
-    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet)
+    refusal = estimate.check_work(scenarios, replications, args, workers=workers, quiet=args.quiet,
+                                  learn_speed=not resumed)
     if refusal:
         if not resumed:              # nothing was saved in it yet
             discard(partial)
@@ -141,6 +142,9 @@ def _usd(x, signed: bool = False) -> str:
 
 
 def _interval(mean, low, high) -> str:
+    """The mean and its interval; one replication has a mean but no interval (its bounds are empty)."""
     if mean is None:
         return "-"
+    if low is None or high is None:
+        return f"{mean:.4g} [no interval: 1 replication]"
     return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
