@@ -52,9 +52,9 @@ class Estimate:
     work: Work               # every kind of event over every scenario, replication and fault-free twin
     wall_seconds: float      # expected wall time at the fastest known speed, with the given number of workers
     workers: int = 1         # processes that run at once
-    on: str | None = None    # where they run, when not "N workers" of this machine (a Dask cluster)
     slow_wall_seconds: float | None = None    # at the slowest known speed (None: one figure, CMEK_SIM_SPEED)
     memory_bytes: float = 0.0                 # the peak over the processes that run at once
+    on: str | None = None    # where they run, when not "N workers" of this machine (a Dask cluster)
 
     @property
     def requests(self) -> float:

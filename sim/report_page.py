@@ -36,7 +36,7 @@ RUN_FIGURES = (("arrived", ("requests", "arrived"), 1, ""), ("failed 429", ("req
                ("cold-start p99", ("cold_starts", "latency_s", "p99"), 1, " s"),
                ("mean instances ready", ("instances", "mean_ready"), 1, ""),
                ("capacity shortfall", ("capacity", "shortfall_fraction"), 100, "%"),
-               ("cost", ("cost", "total_usd"), 1, " USD"))
+               ("cost", ("cost", "total_usd"), 1, "$"))
 
 
 def _at(node, path):
@@ -50,7 +50,8 @@ def _at(node, path):
 def run_table(summary: dict) -> str:
     services = summary["aggregate"]["services"]
     names = list(services)
-    rows = [[label, *(parts.interval(_at(services[n], path), scale, unit) for n in names)]
+    rows = [[label, *(parts.money_interval(_at(services[n], path)) if unit == "$"    # one money format
+                      else parts.interval(_at(services[n], path), scale, unit) for n in names)]
             for label, path, scale, unit in RUN_FIGURES]
     for name in names:                       # starts that failed, by cause, when any did
         for cause, v in (services[name].get("instance_starts_failed") or {}).items():
@@ -62,9 +63,13 @@ def run_table(summary: dict) -> str:
              f"{parts.interval(kms.get('peak_per_second'))}/s, RESOURCE_EXHAUSTED "
              f"{parts.interval(kms.get('resource_exhausted'))}."]
     for pool, p in (kms.get("quota_pools") or {}).items():
+        soft = p.get("quota_enforcement") == "soft"      # over-quota service is best effort
+        over = (f", served over quota {parts.interval(p.get('served_over_quota_services'))} of the services' and "
+                f"{parts.interval(p.get('served_over_quota_background'))} background (soft enforcement, up to "
+                f"{parts.interval(p.get('soft_headroom'))}x the quota)" if soft else "")
         lines.append(f"Quota pool {pool} ({p.get('enforcement')}): quota "
                      f"{parts.interval(p.get('requests_per_minute'))}/min, peak "
-                     f"{parts.interval(p.get('peak_requested_per_minute'))}/min incl. background, refused "
+                     f"{parts.interval(p.get('peak_requested_per_minute'))}/min incl. background{over}, refused "
                      f"{parts.interval(p.get('rejected_services'))} of the services' and "
                      f"{parts.interval(p.get('rejected_background'))} background.")
     reps = summary.get("replications")

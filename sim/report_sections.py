@@ -31,6 +31,19 @@ def interval(v, scale: float = 1.0, unit: str = "") -> str:
     return text
 
 
+def money_interval(v) -> str:
+    """An amount of money `{"mean", "low", "high"}` (or a bare number) as `$mean [$low, $high]`, in the one
+    money format of every table (sim.report.money)."""
+    from .report import money
+    if not isinstance(v, dict):
+        return money(v)
+    text = money(v.get("mean"))
+    if v.get("mean") is not None and v.get("low") is not None and v.get("high") is not None \
+            and v["low"] != v["high"]:
+        text += f" [{money(max(v['low'], 0.0))}, {money(v['high'])}]"
+    return text
+
+
 def seconds(v) -> str:
     if v is None:
         return "-"
@@ -141,10 +154,13 @@ def assumptions_section(sc: dict | None) -> str:
 
 # -- cost -------------------------------------------------------------------------------------------------
 COST_ROWS = (("billable instance-seconds", ("billable_instance_s",)), ("vCPU-seconds", ("vcpu_seconds",)),
-             ("GiB-seconds", ("gib_seconds",)), ("requests billed", ("requests",)),
-             ("CPU (USD)", ("usd", "cpu")), ("memory (USD)", ("usd", "memory")),
-             ("requests (USD)", ("usd", "requests")), ("key operations (USD)", ("usd", "kms")),
-             ("total (USD)", ("total_usd",)))
+             ("GiB-seconds", ("gib_seconds",)),
+             ("idle minimum-instance seconds", ("idle_min_instance_s",)), ("requests billed", ("requests",)),
+             ("CPU", ("usd", "cpu")), ("memory", ("usd", "memory")),
+             ("idle minimum instances: CPU", ("usd", "idle_cpu")),
+             ("idle minimum instances: memory", ("usd", "idle_memory")),
+             ("requests", ("usd", "requests")), ("key operations", ("usd", "kms")),
+             ("total", ("total_usd",)), ("per month at this traffic", ("usd_per_month",)))
 
 
 def cost_section(services: dict, sc: dict | None, duration_s) -> str:
@@ -157,10 +173,11 @@ def cost_section(services: dict, sc: dict | None, duration_s) -> str:
             node = services[name].get("cost") or {}
             for part in path:
                 node = node.get(part) if isinstance(node, dict) and part in node else None
-            row.append(interval(node))
+            row.append(money_interval(node) if path[0] in ("usd", "total_usd", "usd_per_month")
+                       else interval(node))
         rows.append(row)
     billing = {s.get("name"): s.get("billing") for s in (sc or {}).get("services") or []}
-    head = (f"<p>USD for the {seconds(duration_s)} simulated, at the scenario's prices (by default list prices; "
+    head = (f"<p>US dollars for the {seconds(duration_s)} simulated, at the scenario's prices (by default list prices; "
             "free tiers ignored); billing: " + esc(", ".join(f"{n} {billing.get(n) or 'request'}-based"
                                                              for n in names)) + ".</p>")
     return head + table(["", *names], [[Markup(esc(r[0])), *r[1:]] for r in rows])

@@ -33,6 +33,7 @@ def _data(name: str = "contents") -> dict:
     service = {"name": "web", "concurrency": 10, "min_instances": 1, "max_instances": 60, "encryption_key": "k",
                "service_time": {"dist": "lognormal", "mean": "1s", "cv": 0.5},
                "key_operations": {"validation_interval": "5s"},
+               "pending_timeout": "5s",     # requests that wait out the disabled key fail with 429
                "traffic": {"rate": [[0, 5], [40, 5], [50, 80], [240, 80]]}}
     return {"name": name, "duration": "4m", "seed": 3, "services": [service],
             "keys": [{"id": "k", "name": KEY, "protection": "hsm"}],
@@ -213,3 +214,22 @@ def test_quota_curve_band_of_a_non_negative_figure_stops_at_zero(tmp_path):
     for band in bands:
         ys = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
         assert ys.min() >= 0.0                                  # low = mean - 30 < 0 at the zero means
+
+
+def test_kms_chart_draws_a_soft_pools_ceiling_and_a_hard_pool_none(tmp_path):
+    # The fixture's pool is hard: no ceiling. The same scenario soft, with a region-busy window, draws
+    # quota x headroom (240/min = 4/s x 2 = 8/s), down to the quota (4/s) while the region is busy.
+    ax = _axes(plots.kms_figure(write_results(run(scenario_from_dict(_data()), replications=1),
+                                              tmp_path / "hard", plots=False)), "per second")
+    assert not [line for line in ax.get_lines() if line.get_label().startswith("soft ceiling")]
+    data = _data("soft")
+    data["kms"]["quota"].update(hsm_enforcement="soft", soft_headroom=2)
+    data["faults"].append({"at": "200s", "kind": "kms-region-busy", "duration": "20s"})
+    folder = write_results(run(scenario_from_dict(data), replications=1), tmp_path / "soft", plots=False)
+    rows = [r for r in read_csv(folder / "quota_in_force.csv")]
+    assert [(r["start_s"], r["end_s"], r["soft_headroom"]) for r in rows] == [(0.0, 200.0, 2.0), (200.0, 220.0, 1.0),
+                                                                             (220.0, 240.0, 2.0)]
+    ax = _axes(plots.kms_figure(folder), "per second")
+    ceiling = _line(ax, "soft ceiling")
+    y = np.asarray(ceiling.get_ydata())[:-1]
+    assert y[0] == 8.0 and y[205] == 4.0 and y[230] == 8.0

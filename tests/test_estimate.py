@@ -124,6 +124,7 @@ keys:
 services:
   - name: api
     encryption_key: k
+    warm_start: true
     traffic: {rate: 10000000}
 """
 SMALL = """name: small

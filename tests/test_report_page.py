@@ -90,7 +90,7 @@ def test_a_run_report_has_the_table_charts_scenario_assumptions_and_cost(run_fol
     check_page(page, run_folder, run_folder.parent)
     for section in ("Results", "Cost", "Charts", "Scenario in brief", "Warnings", "Assumptions"):
         assert f"<h2>{section}</h2>" in page
-    assert "capacity shortfall" in page and "total (USD)" in page and "key-disable" in page
+    assert "capacity shortfall" in page and "per month at this traffic" in page and "$" in page and "key-disable" in page
     assert "kms.disable_propagation" in page and "notes.txt" in page      # the file's name, not its path
     assert "timeline.png" in page and "capacity_loss.png" in page
 

@@ -101,12 +101,12 @@ def test_warm_instances_are_shut_down_by_the_revocation_countdown():
 
 
 def test_the_charts_leave_warm_instances_out_of_the_cold_starts(tmp_path):
-    from sim.plots import cold_start_figure
+    from sim.plots import cold_start_figure, write_charts
     from sim.results import write_results
 
     result = run_once(steady(warm_start=True, traffic={"arrivals": "poisson", "rate": [[0, RATE], [30, 3 * RATE]]})
                       | {"duration": "1m"})
-    folder = write_results(result, tmp_path / "warm", plots=True)
+    folder = write_results(result, tmp_path / "warm", plots=write_charts)
     assert (folder / "cold_start.png").exists() and (folder / "timeline.png").exists()
     figure = cold_start_figure(folder)
     cold = service_summary(result)["cold_starts"]["count"]
