@@ -104,6 +104,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                "Cloud Run's default is request-based billing; instance-based is the other setting"),
     Assumption("pricing.billing_rounding", "pricing.billing_rounding", 0.1, 0.0, 0.1,
                "docs: rounded up to the nearest 100 ms; per busy span of an instance is our reading"),
+    Assumption("pricing.billed_start", "pricing.billed_start", "container", "container", "request",
+               "docs: billed 'when they start'; no container runs while the image is fetched and decrypted"),
     Assumption("EKM error text in `run_errors.jsonl`", None, "our own wording", "our own wording",
                "our own wording", "text only: no effect on results"),
 )
@@ -184,7 +186,7 @@ _WHEN = {
     "services[].autoscaling.max_failed_start_backoff": "failed-starts",
     "services[].autoscaling.failed_start_backoff.jitter": "failed-starts", "services[].idle_retention": "idle",
     "pricing.request_based": "cost", "pricing.instance_based": "cost", "pricing.kms_per_10k_operations": "cost",
-    "services[].billing": "cost", "pricing.billing_rounding": "cost",
+    "services[].billing": "cost", "pricing.billing_rounding": "cost", "pricing.billed_start": "cost",
     "start_time": "never", "EKM error text in `run_errors.jsonl`": "never",
 }
 

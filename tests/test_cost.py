@@ -36,12 +36,17 @@ def test_cost_per_month_scales_the_measured_span_to_30_days():
     assert c["usd_per_month"] == pytest.approx(c["total_usd"] * 30 * 86_400 / 40.0, rel=1e-12)
 
 
-def test_cost_of_a_hand_computable_run_is_the_formula():
-    s, kms = service_of(fixed())
+@pytest.mark.parametrize("billed_start", ["container", "request"])
+def test_cost_of_a_hand_computable_run_is_the_formula(billed_start):
+    data = fixed()
+    data["pricing"] = {"billed_start": billed_start}
+    s, kms = service_of(data)
     c = s["cost"]
     startup = s["cold_starts"]["latency_s"]["max"]          # the one start: 0.5 s plus two KMS decrypts
     assert s["cold_starts"]["count"] == 1 and s["requests"]["arrived"] == 60 == c["requests"]
-    assert c["billable_instance_s"] == pytest.approx(startup + 60 * 0.3)
+    # Billed from the container's start (its container_start and app_init are 0 here), or from the request.
+    billed_start_s = 0.0 if billed_start == "container" else startup
+    assert c["billable_instance_s"] == pytest.approx(billed_start_s + 60 * 0.3)
     assert c["vcpu_seconds"] == pytest.approx(2 * c["billable_instance_s"])
     assert c["gib_seconds"] == pytest.approx(0.5 * c["billable_instance_s"])
     assert c["kms_operations"] == {"software": 2, "hsm": 0, "external": 0} and kms["operations"] == 2
@@ -64,8 +69,7 @@ def test_billing_rounding_rounds_each_busy_span(rounding, busy):
     data = fixed()
     data["pricing"] = {"billing_rounding": rounding}
     s = service_of(data)[0]
-    startup = s["cold_starts"]["latency_s"]["max"]
-    assert s["cost"]["billable_instance_s"] == pytest.approx(startup + 60 * busy)
+    assert s["cost"]["billable_instance_s"] == pytest.approx(60 * busy)   # the start: 0 s of container
 
 
 def test_warm_start_instances_are_billed_from_time_zero():
@@ -136,3 +140,26 @@ def test_an_slo_can_name_the_cost():
     assert parse_slo("cost.total_usd<=5", known=True).path == ("cost", "total_usd")
     with pytest.raises(SloError):
         parse_slo("cost.total<=5", known=True)
+
+
+def test_a_start_is_billed_from_its_container_start_not_while_it_waits_on_the_key():
+    """pricing.billed_start: container (the default) bills a start from its container's start to ready; request
+    bills from the start request. A retryable EKM outage makes starts wait on the key for minutes: the
+    difference between the two is exactly the ready instances' schedule, image fetch and key operations."""
+    from conftest import instance_rows, make_scenario, run_once, service_summary
+
+    def scenario(billed_start):
+        return make_scenario(
+            service={"encryption_key": "x", "max_instances": 20, "traffic": {"arrivals": "deterministic", "rate": 4}},
+            keys=[{"id": "x", "name": "projects/acme-sec/locations/us-central1/keyRings/ekm/cryptoKeys/x",
+                   "protection": "external"}],
+            kms={"latency": "10ms", "ekm": {"latency": "30ms", "timeout": "150ms"}}, duration="5m",
+            pricing={"billed_start": billed_start, "billing_rounding": 0},
+            faults=[{"at": "0s", "kind": "ekm-outage", "duration": "90s", "error": "UNREACHABLE_NETWORK"}])
+
+    container, request = run_once(scenario("container")), run_once(scenario("request"))
+    waited = sum(r["schedule_s"] + r["image_fetch_s"] + r["key_operations_s"] for r in instance_rows(container)
+                 if r["ready_at"] is not None and r["requested_at"] is not None)
+    assert waited > 60                                     # the starts did wait out the outage
+    billed = [service_summary(r)["cost"]["billable_instance_s"] for r in (container, request)]
+    assert billed[1] - billed[0] == pytest.approx(waited, rel=1e-9)

@@ -39,9 +39,13 @@ def test_ten_idle_minimum_instances_for_an_hour_cost_what_the_table_says():
     assert c["total_usd"] == pytest.approx(10 * 3600 * (1 * IDLE_CPU + 0.5 * IDLE_GIB)) == pytest.approx(0.135)
 
 
-def test_cold_started_minimum_instances_are_billed_active_while_starting_then_idle():
-    c = cost_of(quiet())                                  # each starts at 0 and is ready at 0.5 s
-    assert c["billable_instance_s"] == pytest.approx(10 * 0.5)
+@pytest.mark.parametrize("billed_start, started_s", [("container", 0.0), ("request", 0.5)])
+def test_cold_started_minimum_instances_are_billed_active_while_starting_then_idle(billed_start, started_s):
+    # Each is requested at 0 and ready at 0.5 s, its container started then (container_start, app_init 0).
+    data = quiet()
+    data["pricing"] = {"billed_start": billed_start}
+    c = cost_of(data)
+    assert c["billable_instance_s"] == pytest.approx(10 * started_s)
     assert c["idle_min_instance_s"] == pytest.approx(10 * 3599.5)
 
 
@@ -115,6 +119,7 @@ class Inst:
         self.id = next(self._ids)
         self.ready_at, self.requested_at = ready_at, requested_at
         self.in_flight, self.busy_since, self.billed_until, self.billing_busy = 0, 0.0, 0.0, False
+        self.container_started_at = None     # billed from the start request then
 
 
 def busy(clock: BillingClock, inst: Inst, start: float, end: float) -> None:

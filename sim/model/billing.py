@@ -1,8 +1,8 @@
 """Billable instance time of one service, for both Cloud Run billing settings (the `cost` section).
 
 - instance-based billing: each instance from its start request to its stop (or the end of the run);
-- request-based billing (Cloud Run's default): each instance while it starts (start request to ready)
-  and while it has at least one request in flight, each busy interval rounded up to 100 ms ("rounded up
+- request-based billing (Cloud Run's default): each instance while it starts (`pricing.billed_start`:
+  from its container's start to ready by default; from the start request with `request`) and while it has at least one request in flight, each busy interval rounded up to 100 ms ("rounded up
   to the nearest 100 millisecond", cloud.google.com/run/pricing; our reading: per busy interval of an
   instance), the rounding never counting the same time twice nor past the instance's stop;
 - request-based billing, idle minimum instances: Cloud Run bills the instances kept idle by
@@ -27,11 +27,13 @@ ROUNDING_S = 0.1
 
 
 class BillingClock:
-    __slots__ = ("warmup", "rounding", "min_instances", "startup_s", "busy_s", "lifetime_s", "idle_min_s",
-                 "_ready", "_busy", "_since", "_tails")
+    __slots__ = ("warmup", "rounding", "min_instances", "from_container", "startup_s", "busy_s", "lifetime_s",
+                 "idle_min_s", "_ready", "_busy", "_since", "_tails")
 
-    def __init__(self, warmup: float, rounding: float = ROUNDING_S, min_instances: int = 0):
+    def __init__(self, warmup: float, rounding: float = ROUNDING_S, min_instances: int = 0,
+                 billed_start: str = "container"):
         self.warmup = warmup
+        self.from_container = billed_start == "container"   # else from the start request
         self.rounding = rounding     # pricing.billing_rounding
         self.min_instances = min_instances   # 0: no idle minimum instance is billed, nothing to count
         self.startup_s = 0.0        # request-based: starting time of instances that became ready
@@ -78,7 +80,8 @@ class BillingClock:
     def instance_ready(self, inst, now: float) -> None:
         """The instance became ready (warm_start: at 0, with no start billed)."""
         if inst.requested_at is not None:
-            self.startup_s += self._clipped(inst.requested_at, now)
+            began = inst.container_started_at if self.from_container else inst.requested_at
+            self.startup_s += self._clipped(inst.requested_at if began is None else began, now)
         if self.min_instances:
             self._advance(now)
             self._ready += 1

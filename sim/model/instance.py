@@ -15,7 +15,7 @@ class Instance:
     __slots__ = ("id", "revision", "seq", "state", "in_flight", "requests", "routable", "in_heap",
                  "retiring", "parked", "requested_at", "ready_at", "stopped_at", "stop_reason", "start_error",
                  "startup_s", "kms_wait_s", "key_attempts", "phases", "idle_since", "idle_timer_armed", "busy_since",
-                 "billed_until", "billing_busy", "failed_starts_before",
+                 "billed_until", "billing_busy", "failed_starts_before", "container_started_at",
                  "ps_v", "ps_t", "ps_heap", "ps_deadlines", "ps_gen", "ps_at", "ps_on")
 
     def __init__(self, id_: int, revision, requested_at: float):
@@ -44,6 +44,7 @@ class Instance:
         self.billed_until = 0.0         # request-based billing: billed up to here (rounding)
         self.billing_busy = False       # billed busy: a request in flight or its rounding (billing.py)
         self.failed_starts_before = 0   # its slot's failed starts in a row before it (start_backoff.py)
+        self.container_started_at: float | None = None   # after the key operations (billing.py)
         # processor sharing (requests.py): virtual clock, when advanced, finish heap, deadlines, event
         self.ps_v = 0.0
         self.ps_t = 0.0

@@ -136,6 +136,7 @@ class InstancePool:
             if failure is not None:
                 self._start_failed(inst, key, failure)
                 return
+        inst.container_started_at = env.now
         yield env.timeout(container)
         if inst.state is STOPPED:
             return

@@ -24,7 +24,8 @@ LEVELS = ("pending", "in_flight", "instances_starting", "instances_ready", "inst
 
 class ServiceRecorder:
     def __init__(self, name: str, duration: float, interval: float, warmup: float, billing_rounding: float = 0.1,
-                 idle_billed_min: int = 0, windows: dict | None = None, peak_hour: bool = False):
+                 idle_billed_min: int = 0, windows: dict | None = None, peak_hour: bool = False,
+                 billed_start: str = "container"):
         """windows: name -> whole-second span of the windows known before the run (sim.windows.resolved_spans);
         peak_hour: also find and record the busiest hour."""
         self.name = name
@@ -51,7 +52,7 @@ class ServiceRecorder:
         self.saturated = TimeWeighted(warmup)        # instances whose CPU demand exceeds their vCPUs
         self.ready_steps: list[tuple[float, int]] = [(0.0, 0)]
         # billable instance time (cost); idle_billed_min: min_instances under request-based billing, else 0
-        self.billing = BillingClock(warmup, billing_rounding, idle_billed_min)
+        self.billing = BillingClock(warmup, billing_rounding, idle_billed_min, billed_start)
 
     # -- events ------------------------------------------------------------------------------------------
     def instance_ready(self, t: float, inst) -> None:

@@ -64,7 +64,7 @@ class ServiceModel:
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
                                               sc.pricing.billing_rounding,
                                               spec.min_instances if spec.billing == "request" else 0,
-                                              resolved_spans(sc), wants_peak_hour(sc))
+                                              resolved_spans(sc), wants_peak_hour(sc), sc.pricing.billed_start)
         router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc

@@ -8,6 +8,8 @@ them; a negative price is refused.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from sim.scenario.types import Number, Seconds, StrictModel
@@ -50,3 +52,8 @@ class Pricing(StrictModel):
     billing_rounding: Seconds(ge=0, le=60) = Field(0.1, description=(
         "request-based billing: each busy span of an instance is rounded up to a multiple of this (Cloud Run "
         "rounds up to the nearest 100 ms; rounding each span is our reading; 0: unrounded)"))
+    billed_start: Literal["container", "request"] = Field("container", description=(
+        "request-based billing: where an instance's billed start begins: container (when its container starts, "
+        "after scheduling, the image fetch and the key operations that decrypt it: no container runs before; "
+        "our reading of 'billed when they start') or request (the start request: every second an instance "
+        "waits on a slow or unreachable key is billed)"))
