@@ -12,7 +12,7 @@ def main(args) -> int:
     from ..study.cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
-    from ..study.partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
+    from ..study.partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial, write_then_discard
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
         duration = getattr(args, "duration", None)  # --duration overrides the file's, as for `sim run`
@@ -51,13 +51,8 @@ def main(args) -> int:
         discard(partial)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        write_quota(result, out)
-    except OutputFolderError as exc:
-        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
-              file=sys.stderr)
+    if not write_then_discard(lambda: write_quota(result, out), partial):
         return 2
-    discard(partial)
     at_80 = result.at_80_percent
     check = "" if at_80 is None else \
         f"; at 80% = {at_80:,}/min: {'meets' if result.levels[at_80].met else 'fails'} the SLOs"

@@ -85,3 +85,17 @@ def open_partial(out: Path, digest: str, resume: bool, what: str = "sweep",
 def discard(partial: Path) -> None:
     """Remove the partial folder once the study's files are in place (or a refused study saved nothing)."""
     shutil.rmtree(partial, ignore_errors=True)
+
+
+def write_then_discard(write, partial: Path) -> bool:
+    """Write the study's files (`write()`), then discard its partial folder. A write that fails keeps the
+    finished units for --resume and says so in one line: False (the command exits 2)."""
+    from ..output_folder import OutputFolderError
+    try:
+        write()
+    except OutputFolderError as exc:
+        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
+              file=sys.stderr)
+        return False
+    discard(partial)
+    return True

@@ -173,7 +173,7 @@ def main(args) -> int:
     from ..scenario import ScenarioError, load_with_warnings
     from ..scenario.io import read_scenario_data
     from ..estimate import check_work
-    from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
+    from .partial import PARTIAL_SUFFIX, PartialFolderError, inputs_digest, open_partial, write_then_discard
     from .sensitivity_choice import ChoiceError, chosen, parse_relative
     from .solve import SolveError
     try:
@@ -230,13 +230,8 @@ def main(args) -> int:
     if solve_slos:
         from .sensitivity_solve import solve_arms
         data["solve"] = solve_arms(arms, args.solve, solve_slos, replications, workers=workers, scheduler=scheduler)
-    try:
-        write_sensitivity(data, out)
-    except OutputFolderError as exc:
-        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
-              file=sys.stderr)
+    if not write_then_discard(lambda: write_sensitivity(data, out), partial):
         return 2
-    discard(partial)
     if not args.quiet:
         print(table(data))
         if "solve" in data:

@@ -26,7 +26,7 @@ def main(args) -> int:
     from .cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
-    from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial
+    from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial, write_then_discard
     from .solve import SolveError, Solver, Unmet
     quiet = getattr(args, "quiet", False)
     say = (lambda text: None) if quiet else (lambda text: print(text, file=sys.stderr, flush=True))
@@ -69,13 +69,8 @@ def main(args) -> int:
         discard(partial)
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        write_solve(result, out)
-    except OutputFolderError as exc:
-        print(f"error: {exc}; the finished units stay in {partial}: the same command with --resume writes them",
-              file=sys.stderr)
+    if not write_then_discard(lambda: write_solve(result, out), partial):
         return 2
-    discard(partial)
     if quiet:
         return 0
     at_80 = result.at_80_percent
