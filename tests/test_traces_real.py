@@ -105,6 +105,7 @@ def test_raw_points_of_revisions_off_one_alignment_say_how_to_export(tmp_path):
      "int64Value must be a number at least 0, got '-3'"),
     ({"nextPageToken": "x"}, "a JSON export must be a list of TimeSeries"),
     ("[{\"points\": [}", "line 1: not JSON"),
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
 ])
 def test_a_bad_json_export_is_one_line(tmp_path, data, expected):
     line = one(tmp_path, {"file": write(tmp_path, "m.json", data), "format": "monitoring"})
@@ -222,3 +223,13 @@ def test_labels_round_trip_and_schema(tmp_path):
     jsonschema.validate({**trace, "values": "rate"}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**trace, "values": "qps"}, schema)
+
+
+def test_a_download_across_a_clock_change_keeps_its_spacing(tmp_path):
+    # the offset is per row: 02:59 CET is 01:59Z, 03:00 CEST (the clock jumped from 02:00) is 01:00Z + 1h
+    write(tmp_path, "dst.csv", "TimeSeries ID,checkout\n"
+                               "Sun Mar 30 2025 01:59:00 GMT+0100 (Central European Standard Time),1\n"
+                               "Sun Mar 30 2025 03:00:00 GMT+0200 (Central European Summer Time),2\n"
+                               "Sun Mar 30 2025 03:01:00 GMT+0200 (Central European Summer Time),3\n")
+    assert traffic(tmp_path, {"file": "dst.csv", "format": "metrics-explorer"}).trace_points == (
+        (0.0, 1.0), (60.0, 2.0), (120.0, 3.0), (180.0, 0.0))

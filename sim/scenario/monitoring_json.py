@@ -80,6 +80,8 @@ def read_timeseries_json(path: Path, values: str | None) -> Series:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path} line {exc.lineno}: not JSON ({exc.msg})") from None
+    except RecursionError:          # thousands of nested brackets: no export is like that
+        raise InputError(f"{path}: nested too deeply to be a timeSeries.list export") from None
     result = Series()
     kinds: set[str] = set()
     lengths: set[float] = set()
