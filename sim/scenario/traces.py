@@ -1,6 +1,7 @@
 """Traffic trace files, read once, streaming, into (time s, rps) steps; a leaf (it imports sim.units, sim.userfile).
 
-`traffic.trace` is a path (a `time,rps` CSV) or a mapping `{file: PATH, format: csv | azure | monitoring, ...}`:
+`traffic.trace` is a path (a `time,rps` CSV) or a mapping
+`{file: PATH, format: csv | azure | monitoring | metrics-explorer, ...}`:
 
 - `csv`: a header naming the columns `time` and `rps`; each row is a step (the last one lasts to the end).
 - `azure`: the Azure Functions 2019 public trace layout, `HashOwner,HashApp,HashFunction,Trigger,1,...,1440`,
@@ -11,7 +12,14 @@
 - `monitoring`: a Cloud Monitoring export of `run.googleapis.com/request_count` as CSV, a timestamp column
   and a value column (`TIME_COLUMNS`, `VALUE_COLUMNS`); rows with one timestamp are summed (one series per
   label set); the alignment period P is the smallest gap between timestamps, a value v stamped t is a step
-  of v/P req/s over [t - t0, t - t0 + P) (t0 the first timestamp; a missing interval is 0).
+  of v/P req/s over [t - t0, t - t0 + P) (t0 the first timestamp; a missing interval is 0). `values: rate`
+  (ALIGN_RATE) makes v itself the rate; without it an int64 column or whole numbers are counts, and DOUBLE
+  values (a rate or a mean: the aligner is not in the file) are refused. A file starting with `[` or `{` is
+  the JSON of projects.timeSeries.list (sim.scenario.monitoring_json: points' intervals give P; raw points
+  off one alignment are refused with how to export them with ALIGN_DELTA).
+- `metrics-explorer`: the console chart's Download CSV (sim.scenario.metrics_explorer): a `TimeSeries ID`
+  row, label rows, rows of a JavaScript date and one value per series (a rate by default); series summed
+  or picked with `labels: {name: value}`.
 
 Every format takes `scale` (1: multiplies the rate). Every problem is an InputError naming the file and
 line, or the option at fault (its `key`).
@@ -28,9 +36,10 @@ from pathlib import Path
 from sim.units import InputError, format_duration, parse_duration, show_value
 from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
-FORMATS = ("csv", "azure", "monitoring")
+FORMATS = ("csv", "azure", "monitoring", "metrics-explorer")
 OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "scale", "start_minute", "minutes"),
-           "monitoring": ("scale",)}
+           "monitoring": ("scale", "values"), "metrics-explorer": ("scale", "values", "labels")}
+VALUES = ("rate", "count")      # what a Monitoring value is: requests per second, or requests per interval
 AZURE_COLUMNS = ("HashOwner", "HashApp", "HashFunction", "Trigger")
 # Header names of a Monitoring export, compared in lower case without spaces or underscores.
 TIME_COLUMNS = ("timestamp", "time", "end_time", "interval_end_time", "interval.end_time",
@@ -81,6 +90,17 @@ def check_options(spec: Mapping) -> dict:
             value = _whole(value, "start_minute", 0, 1439)
         elif key == "minutes":
             value = _whole(value, "minutes", 1, 1440)
+        elif key == "values":
+            if value not in VALUES:
+                raise InputError(f"must be rate (requests per second) or count (requests per interval), "
+                                 f"got {show_value(value)}", "values")
+        elif key == "labels":
+            if not isinstance(value, Mapping) or not value or not all(
+                    isinstance(k, str) and isinstance(v, (str, int)) and not isinstance(v, bool)
+                    for k, v in value.items()):
+                raise InputError("must be a mapping of label to value, e.g. {response_code_class: 2xx}, "
+                                 f"got {show_value(value)}", "labels")
+            value = {k.strip(): str(v).strip() for k, v in value.items()}
         options[key] = value
     if "function" in options and "top" in options:
         raise InputError("give either `function` or `top`, not both", "top")
@@ -95,6 +115,9 @@ def read_trace(path: Path, options: Mapping | None = None) -> Points:
         return load_azure(path, **options)
     if fmt == "monitoring":
         return load_monitoring(path, **options)
+    if fmt == "metrics-explorer":
+        from sim.scenario.metrics_explorer import load_metrics_explorer
+        return load_metrics_explorer(path, **options)
     return load_trace(path, **options)
 
 
@@ -259,9 +282,26 @@ def _normal(name: str) -> str:
     return name.strip().lower().replace("_", "").replace(" ", "")
 
 
-def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
-    """Steps of value / alignment period from a Cloud Monitoring request_count export (CSV)."""
+# How to export counts on one alignment, said when points cannot be replayed as they are.
+ALIGN_HINT = ("export with ALIGN_DELTA on one alignment period: the API's projects.timeSeries.list with "
+              "aggregation.perSeriesAligner=ALIGN_DELTA and aggregation.alignmentPeriod=60s (or ALIGN_RATE, "
+              "then `values: rate`)")
+
+
+def _is_whole(cell: str) -> bool:
+    """An int64-typed cell: digits only (a DOUBLE value prints with a point or an exponent)."""
+    text = cell.strip()
+    return text.isdigit() and text.isascii()
+
+
+def load_monitoring(path: str | Path, scale: float = 1.0, values: str | None = None) -> Points:
+    """Steps from a Cloud Monitoring request_count export: a CSV (a timestamp and a value column) or the JSON
+    of projects.timeSeries.list / `gcloud ... --format=json` (sim.scenario.monitoring_json)."""
     path = Path(path)
+    if _looks_like_json(path):
+        from sim.scenario.monitoring_json import read_timeseries_json
+        series = read_timeseries_json(path, values)
+        return _steps(path, series.totals, series.lines, series.values, scale, series.period)
     rows = _rows(path)
     header_line, header_row = _header(rows)
     header = [_normal(cell) for cell in header_row]
@@ -271,8 +311,10 @@ def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
         raise InputError(f"{path} line {header_line}: the header must name a timestamp column "
                          f"({', '.join(TIME_COLUMNS[:3])}, ...) and a value column "
                          f"({', '.join(VALUE_COLUMNS[:2])}, ...)")
+    column = header[v_col]
     totals: dict[datetime, float] = {}
     lines: dict[datetime, int] = {}
+    fraction_line = None            # the first value that is not int64-typed (a rate, or a mean)
     for n, row in rows:
         try:
             if len(row) <= max(t_col, v_col):
@@ -284,23 +326,61 @@ def load_monitoring(path: str | Path, scale: float = 1.0) -> Points:
                 raise InputError(f"value {exc}") from None
         except InputError as exc:
             raise InputError(f"{path} line {n}: {exc}") from None
+        if fraction_line is None and not _is_whole(row[v_col]):
+            fraction_line = (n, row[v_col].strip())
         totals[stamp] = totals.get(stamp, 0.0) + value
         lines.setdefault(stamp, n)
     if not totals:
         raise InputError(f"{path} has a header but no rows")
+    if values is None:
+        values = _csv_values(path, column, header_row[v_col].strip(), fraction_line)
+    return _steps(path, totals, lines, values, scale)
+
+
+def _csv_values(path: Path, column: str, name: str, fraction_line: tuple[int, str] | None) -> str:
+    """rate or count, told from the value column: its name says the value type (int64 = counts: ALIGN_DELTA
+    keeps request_count's INT64; double = ALIGN_RATE, or a mean), else its cells do (all whole: counts)."""
+    if "int64" in column:
+        return "count"
+    if "double" in column or fraction_line is not None:
+        where = f"the column {name}" if "double" in column else f"line {fraction_line[0]}: {fraction_line[1]!r}"
+        raise InputError(f"{path} {where}: DOUBLE values are a rate (ALIGN_RATE, per second) or counts "
+                         "(ALIGN_MEAN, ALIGN_SUM...) and the file does not say which: give `values: rate` or "
+                         "`values: count`", "values")
+    return "count"
+
+
+def _looks_like_json(path: Path) -> bool:
+    """A JSON export starts with `[` or `{` (a CSV with a header starts with a name)."""
+    try:
+        handle = open_user_file(path, TRACE_LIMIT, binary=True)
+    except UserFileError as exc:
+        raise InputError(f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}") from None
+    with handle:
+        start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start[:1] in (b"[", b"{")
+
+
+def _steps(path: Path, totals: Mapping[datetime, float], lines: Mapping[datetime, int], values: str,
+           scale: float, period: float | None = None) -> Points:
+    """Steps from per-end-time totals on one alignment: a count v is v/P req/s over its interval, a rate is v;
+    the alignment period P is given (the points' own intervals) or the smallest gap between end times."""
     stamps = sorted(totals)
-    if len(stamps) < 2:
+    if period is None and len(stamps) < 2:
         raise InputError(f"{path}: needs at least two timestamps (the interval comes from consecutive ones)")
     t0 = stamps[0]
     offsets = [(s - t0).total_seconds() for s in stamps]
-    period = min(b - a for a, b in zip(offsets, offsets[1:]))
+    if period is None:
+        period = min(b - a for a, b in zip(offsets, offsets[1:]))
     points: list[tuple[float, float]] = []
     for stamp, t in zip(stamps, offsets):
         steps = t / period
         if abs(steps - round(steps)) > 1e-6:
-            raise InputError(f"{path} line {lines[stamp]}: {stamp.isoformat()} is not on the "
-                             f"{format_duration(period)} alignment of the first timestamp")
+            where = f"{path} line {lines[stamp]}" if stamp in lines else str(path)
+            raise InputError(f"{where}: {stamp.isoformat()} is not on the "
+                             f"{format_duration(period)} alignment of the first timestamp: {ALIGN_HINT}")
         if points and t > points[-1][0] + period + 1e-9:
             points.append((points[-1][0] + period, 0.0))      # a missing interval: no requests
-        points.append((t, totals[stamp] / period * scale))
+        rate = totals[stamp] if values == "rate" else totals[stamp] / period
+        points.append((t, rate * scale))
     return tuple(points + [(offsets[-1] + period, 0.0)])

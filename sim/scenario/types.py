@@ -216,8 +216,8 @@ class TraceFile(str):
 
 def trace_check(value, info: ValidationInfo):
     """The path of a readable trace file, resolved against the scenario's folder, or a mapping
-    `{file: PATH, format: csv | azure | monitoring, ...}` (sim.scenario.traces); read (once) here, so that a
-    malformed trace is refused now, with its line number."""
+    `{file: PATH, format: csv | azure | monitoring | metrics-explorer, ...}` (sim.scenario.traces); read (once)
+    here, so that a malformed trace is refused now, with its line number."""
     if value is None:
         return None
     options = {}
@@ -255,7 +255,17 @@ TRACE_SCHEMA = {"anyOf": [
         "format": {"enum": list(FORMATS), "default": "csv", "description": (
             "csv: columns time and rps, a step each row; azure: the Azure Functions 2019 trace (one row per "
             "function, a count per minute); monitoring: a Cloud Monitoring export of "
-            "run.googleapis.com/request_count (a timestamp and a value column)")},
+            "run.googleapis.com/request_count (a CSV with a timestamp and a value column, or the JSON of "
+            "projects.timeSeries.list); metrics-explorer: the Metrics Explorer chart's Download CSV "
+            "(TimeSeries ID row, one row per label, one row per point)")},
+        "values": {"enum": ["rate", "count"], "description": (
+            "monitoring, metrics-explorer: what a value is, requests per second (rate: ALIGN_RATE) or "
+            "requests per interval (count: ALIGN_DELTA); monitoring: told from the value type when not "
+            "given (int64 or whole numbers: count; a double is refused without it); metrics-explorer: "
+            "default rate (the chart's default for request_count)")},
+        "labels": {"type": "object", "additionalProperties": {"type": ["string", "integer"]},
+                   "description": "metrics-explorer: keep only the series whose label rows have these "
+                                  "values, e.g. {response_code_class: 2xx} (default: all series, summed)"},
         "scale": {"type": "number", "exclusiveMinimum": 0, "default": 1, "description": "multiplies the rate"},
         "function": {"type": "string", "description": "azure: a HashFunction value or a unique prefix"},
         "top": {"type": "integer", "minimum": 1,
