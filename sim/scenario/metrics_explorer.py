@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sim.scenario.traces import Points, _count, _header, _rows, _steps, _timestamp
+from sim.scenario.trace_rows import Points, count_cell, header, read_rows, steps, timestamp
 from sim.units import InputError, show_value
 
 FIRST_CELL = "TimeSeries ID"
@@ -40,7 +40,7 @@ def js_date(cell: str) -> datetime | None:
         except ValueError:
             return None
     try:
-        return _timestamp(text) if text[:4].isdigit() else None
+        return timestamp(text) if text[:4].isdigit() else None
     except InputError:
         return None
 
@@ -66,8 +66,8 @@ def load_metrics_explorer(path: str | Path, scale: float = 1.0, values: str = "r
                           labels: Mapping[str, str] | None = None) -> Points:
     """Steps from a Metrics Explorer CSV download: the chosen series summed at each time."""
     path = Path(path)
-    rows = _rows(path)
-    header_line, first = _header(rows)
+    rows = read_rows(path)
+    header_line, first = header(rows)
     if first[0].strip() != FIRST_CELL or len(first) < 2:
         raise InputError(f"{path} line {header_line}: a Metrics Explorer download starts with "
                          f"`{FIRST_CELL},<series...>` (Download CSV of a chart), got {show_value(first[0].strip())}")
@@ -93,7 +93,7 @@ def load_metrics_explorer(path: str | Path, scale: float = 1.0, values: str = "r
         for c in columns:
             if row[c].strip():                        # empty: the series has no point then
                 try:
-                    total += _count(row[c])
+                    total += count_cell(row[c])
                 except InputError as exc:
                     raise InputError(f"{path} line {n}: series {ids[c - 1]!r}: value {exc}") from None
         if stamp in totals:
@@ -102,4 +102,4 @@ def load_metrics_explorer(path: str | Path, scale: float = 1.0, values: str = "r
         lines[stamp] = n
     if not totals:
         raise InputError(f"{path} has a header but no rows with a time")
-    return _steps(path, totals, lines, values, scale)
+    return steps(path, totals, lines, values, scale)

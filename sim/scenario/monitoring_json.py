@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sim.scenario.traces import ALIGN_HINT, _timestamp
+from sim.scenario.trace_rows import ALIGN_HINT, timestamp
 from sim.units import InputError, format_duration, show_value
 from sim.userfile import MiB, UserFileError, read_user_text
 
@@ -96,8 +96,8 @@ def read_timeseries_json(path: Path, values: str | None) -> Series:
             if not isinstance(interval, dict) or not isinstance(interval.get("endTime"), str):
                 raise InputError(f"{path} {where}: needs interval.endTime")
             try:
-                end = _timestamp(interval["endTime"])
-                start = _timestamp(interval["startTime"]) if isinstance(interval.get("startTime"), str) else end
+                end = timestamp(interval["endTime"])
+                start = timestamp(interval["startTime"]) if isinstance(interval.get("startTime"), str) else end
             except InputError as exc:
                 raise InputError(f"{path} {where}: {exc}") from None
             if start > end:

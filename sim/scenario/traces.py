@@ -1,4 +1,5 @@
-"""Traffic trace files, read once, streaming, into (time s, rps) steps; a leaf (it imports sim.units, sim.userfile).
+"""Traffic trace files, read once, streaming, into (time s, rps) steps (the shared row and step readers are in
+trace_rows.py, a leaf).
 
 `traffic.trace` is a path (a `time,rps` CSV) or a mapping
 `{file: PATH, format: csv | azure | monitoring | metrics-explorer, ...}`:
@@ -27,12 +28,14 @@ line, or the option at fault (its `key`).
 
 from __future__ import annotations
 
-import csv
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from sim.scenario.trace_rows import (
+    Points, count_cell as _count, header as _header, read_rows as _rows, steps as _steps, timestamp as _timestamp,
+)
 from sim.units import InputError, format_duration, parse_duration, show_value
 from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
@@ -47,7 +50,6 @@ TIME_COLUMNS = ("timestamp", "time", "end_time", "interval_end_time", "interval.
 VALUE_COLUMNS = ("value", "request_count", "run.googleapis.com/request_count", "int64_value",
                  "value.int64_value", "points.value.int64_value", "double_value", "points.value.double_value")
 
-Points = tuple[tuple[float, float], ...]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -124,31 +126,6 @@ def read_trace(path: Path, options: Mapping | None = None) -> Points:
 # ---------------------------------------------------------------------------------------------------------
 # Readers
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of the non-blank rows, read streaming (a trace may have millions); the first is
-    the header. The file must be a regular file (not a FIFO or a device) within TRACE_LIMIT."""
-    try:
-        handle = open_user_file(path, TRACE_LIMIT, encoding="utf-8-sig", newline="")
-    except UserFileError as exc:
-        raise InputError(f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}") from None
-    with handle:
-        reader = csv.reader(handle)
-        empty = True
-        try:
-            for n, row in enumerate(reader, start=1):
-                if row and (row[0].strip() or any(cell.strip() for cell in row)):   # the first cell decides most
-                    empty = False
-                    yield n, row
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise InputError(f"cannot read {path}: {exc}") from None
-    if empty:
-        raise InputError(f"{path} is empty")
-
-
-def _header(rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
-    return next(rows)       # _rows raises "is empty" rather than end without a row
-
-
 def _seconds(cell: str) -> float:
     """A time cell: plain seconds (`12`, `1.5`) take a fast path (a long trace has millions of rows), anything
     else (`90s`, `1h30m`, and what is refused) parse_duration."""
@@ -195,17 +172,6 @@ def load_trace(path: str | Path, scale: float = 1.0) -> Points:
     if not points:
         raise InputError(f"{path} has a header but no rows")
     return tuple(points)
-
-
-def _count(cell: str) -> float:
-    """A non-negative count (whole in the Azure trace; a Monitoring value may be a float)."""
-    try:
-        value = float(cell)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a number at least 0, got {show_value(cell.strip())}")
-    return value
 
 
 def azure_functions(path: Path) -> list[tuple[str, int, list[float]]]:
@@ -267,25 +233,8 @@ def load_azure(path: str | Path, function: str | None = None, top: int | None = 
     return tuple(points + [(60.0 * len(counts), 0.0)])
 
 
-def _timestamp(cell: str) -> datetime:
-    text = cell.strip()
-    try:
-        stamp = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" and text else text)
-    except ValueError:
-        stamp = None
-    if stamp is None or stamp.tzinfo is None:
-        raise InputError(f"timestamp must be RFC 3339 (e.g. 2026-11-30T08:00:00Z), got {show_value(text)}")
-    return stamp
-
-
 def _normal(name: str) -> str:
     return name.strip().lower().replace("_", "").replace(" ", "")
-
-
-# How to export counts on one alignment, said when points cannot be replayed as they are.
-ALIGN_HINT = ("export with ALIGN_DELTA on one alignment period: the API's projects.timeSeries.list with "
-              "aggregation.perSeriesAligner=ALIGN_DELTA and aggregation.alignmentPeriod=60s (or ALIGN_RATE, "
-              "then `values: rate`)")
 
 
 def _is_whole(cell: str) -> bool:
@@ -359,28 +308,3 @@ def _looks_like_json(path: Path) -> bool:
     with handle:
         start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     return start[:1] in (b"[", b"{")
-
-
-def _steps(path: Path, totals: Mapping[datetime, float], lines: Mapping[datetime, int], values: str,
-           scale: float, period: float | None = None) -> Points:
-    """Steps from per-end-time totals on one alignment: a count v is v/P req/s over its interval, a rate is v;
-    the alignment period P is given (the points' own intervals) or the smallest gap between end times."""
-    stamps = sorted(totals)
-    if period is None and len(stamps) < 2:
-        raise InputError(f"{path}: needs at least two timestamps (the interval comes from consecutive ones)")
-    t0 = stamps[0]
-    offsets = [(s - t0).total_seconds() for s in stamps]
-    if period is None:
-        period = min(b - a for a, b in zip(offsets, offsets[1:]))
-    points: list[tuple[float, float]] = []
-    for stamp, t in zip(stamps, offsets):
-        steps = t / period
-        if abs(steps - round(steps)) > 1e-6:
-            where = f"{path} line {lines[stamp]}" if stamp in lines else str(path)
-            raise InputError(f"{where}: {stamp.isoformat()} is not on the "
-                             f"{format_duration(period)} alignment of the first timestamp: {ALIGN_HINT}")
-        if points and t > points[-1][0] + period + 1e-9:
-            points.append((points[-1][0] + period, 0.0))      # a missing interval: no requests
-        rate = totals[stamp] if values == "rate" else totals[stamp] / period
-        points.append((t, rate * scale))
-    return tuple(points + [(offsets[-1] + period, 0.0)])

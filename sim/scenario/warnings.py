@@ -12,14 +12,13 @@ scenario built in code. Like the rest of the package this module needs neither S
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.model.autoscaler import steady_instances
-from sim.scenario.constants import EXTERNAL_PROTECTIONS, path_text
+from sim.scenario.constants import path_text
 from sim.scenario.faults import (
     DeployFault, EkmLatency, EkmOutage, FaultBase, IamFault, KeyFault, KmsBackgroundLoad, QuotaChange,
 )
