@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sim.scenario.azure_trace import AZURE_COLUMNS, DAY_MINUTES, azure_replay  # noqa: F401 (re-exported)
+from sim.scenario.azure_trace import DAY_MINUTES, azure_replay
 from sim.units import InputError, format_duration, parse_duration, show_value
 from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
