@@ -210,6 +210,11 @@ def _run(args: argparse.Namespace) -> int:
     if refusal:                  # before anything runs: a study of years is refused in one line
         print(refusal, file=sys.stderr)
         return 2
+    if not args.quiet:           # which Azure function(s) a `top:` replay picked (also in manifest.json)
+        for svc in scenario.services:
+            line = svc.traffic.trace.picked_line() if svc.traffic.trace is not None else None
+            if line:
+                print(f"{svc.name}: trace {line}")
     from sim.runner import run_cli  # imported here: the model (SimPy, SciPy, matplotlib) only for `run`
 
     return run_cli(scenario, args)

@@ -89,6 +89,12 @@ def write_results(result, out_dir: str | Path, plots=None) -> Path:
     return Path(out_dir).resolve()
 
 
+def _trace_functions(sc) -> dict:
+    """Service name -> the Azure trace functions its replay sums (which functions `top`/`trigger` picked)."""
+    return {svc.name: [p.as_dict() for p in svc.traffic.trace.picked]
+            for svc in sc.services if svc.traffic.trace is not None and svc.traffic.trace.picked}
+
+
 def _write_all(result, d: Path) -> None:
     sc = result.scenario
     out0 = result.outputs[0]
@@ -98,6 +104,9 @@ def _write_all(result, d: Path) -> None:
                 "git_commit": _git_commit(), "python": platform.python_version(), "simpy": simpy.__version__,
                 "numpy": np.__version__, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "wall_seconds": round(result.wall_seconds, 3), "baseline": result.baseline0 is not None}
+    picked = _trace_functions(sc)
+    if picked:
+        manifest["trace_functions"] = picked
     (d / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (d / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
     write_csv(d / "timeseries.csv", TIMESERIES_COLUMNS, timeseries_rows(out0.timeseries, sc.timeseries_interval))

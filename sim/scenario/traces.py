@@ -7,9 +7,10 @@ trace_rows.py, a leaf).
 - `csv`: a header naming the columns `time` and `rps`; each row is a step (the last one lasts to the end).
 - `azure`: the Azure Functions 2019 public trace layout, `HashOwner,HashApp,HashFunction,Trigger,1,...,1440`,
   one row per function and one invocation count per minute; `function: HASH` (a unique prefix) or `top: N`
-  (the N busiest functions by total count, summed; `top: 1` without either), `start_minute` (0) and
-  `minutes` (to the end of the day) take a window; a count c is a step of c/60 req/s for its minute, and the
-  rate is 0 after the window.
+  (the N busiest functions by total count, summed; `top: 1` without either) among those whose Trigger is
+  `trigger` (default http, `any` for all), `start_minute` (0) and `minutes` (to the end) take a window; a
+  count c is a step of c/60 req/s for its minute, and the rate is 0 after the window. `file` may be a list
+  of consecutive day files (d01, d02, ...). The reader is sim.scenario.azure_trace (streaming, numpy).
 - `monitoring`: a Cloud Monitoring export of `run.googleapis.com/request_count` as CSV, a timestamp column
   and a value column (`TIME_COLUMNS`, `VALUE_COLUMNS`); rows with one timestamp are summed (one series per
   label set); the alignment period P is the smallest gap between timestamps, a value v stamped t is a step
@@ -33,6 +34,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from sim.scenario.azure_trace import DAY_MINUTES, azure_replay
 from sim.scenario.trace_rows import (
     Points, count_cell as _count, header as _header, read_rows as _rows, steps as _steps, timestamp as _timestamp,
 )
@@ -40,10 +42,9 @@ from sim.units import InputError, format_duration, parse_duration, show_value
 from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
 FORMATS = ("csv", "azure", "monitoring", "metrics-explorer")
-OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "scale", "start_minute", "minutes"),
+OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "trigger", "scale", "start_minute", "minutes"),
            "monitoring": ("scale", "values"), "metrics-explorer": ("scale", "values", "labels")}
 VALUES = ("rate", "count")      # what a Monitoring value is: requests per second, or requests per interval
-AZURE_COLUMNS = ("HashOwner", "HashApp", "HashFunction", "Trigger")
 # Header names of a Monitoring export, compared in lower case without spaces or underscores.
 TIME_COLUMNS = ("timestamp", "time", "end_time", "interval_end_time", "interval.end_time",
                 "points.interval.end_time")
@@ -70,6 +71,8 @@ def check_options(spec: Mapping) -> dict:
     if fmt not in FORMATS:
         raise InputError(f"must be one of {', '.join(FORMATS)}, got {show_value(fmt)}", "format")
     options = {"format": fmt}
+    files = spec.get("file")
+    days = len(files) if isinstance(files, (list, tuple)) and files else 1   # azure: a replay of N day files
     for key, value in spec.items():
         if key in ("file", "format"):
             continue
@@ -88,10 +91,15 @@ def check_options(spec: Mapping) -> dict:
             value = value.strip()
         elif key == "top":
             value = _whole(value, "top", 1)
+        elif key == "trigger":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"must be a Trigger value (http, queue, timer, event, ...) or any, "
+                                 f"got {show_value(value)}", "trigger")
+            value = value.strip()
         elif key == "start_minute":
-            value = _whole(value, "start_minute", 0, 1439)
+            value = _whole(value, "start_minute", 0, DAY_MINUTES * days - 1)
         elif key == "minutes":
-            value = _whole(value, "minutes", 1, 1440)
+            value = _whole(value, "minutes", 1, DAY_MINUTES * days)
         elif key == "values":
             if value not in VALUES:
                 raise InputError(f"must be rate (requests per second) or count (requests per interval), "
@@ -174,63 +182,13 @@ def load_trace(path: str | Path, scale: float = 1.0) -> Points:
     return tuple(points)
 
 
-def azure_functions(path: Path) -> list[tuple[str, int, list[float]]]:
-    """(HashFunction, line number, per-minute counts) of every row of an Azure Functions trace file."""
-    rows = _rows(path)
-    header_line, header_row = _header(rows)
-    header = [cell.strip() for cell in header_row]
-    minutes = header[len(AZURE_COLUMNS):]
-    if tuple(h.lower() for h in header[:len(AZURE_COLUMNS)]) != tuple(c.lower() for c in AZURE_COLUMNS) \
-            or not minutes or minutes != [str(i) for i in range(1, len(minutes) + 1)] or len(minutes) > 1440:
-        raise InputError(f"{path} line {header_line}: the header must be {','.join(AZURE_COLUMNS)},1,2,...,1440 "
-                         "(the Azure Functions 2019 trace layout)")
-    functions = []
-    for n, row in rows:
-        if len(row) != len(header):
-            raise InputError(f"{path} line {n}: {len(row)} columns, the header has {len(header)}")
-        counts = []
-        for minute, cell in enumerate(row[len(AZURE_COLUMNS):], start=1):
-            try:
-                counts.append(_count(cell))
-            except InputError as exc:
-                raise InputError(f"{path} line {n}: minute {minute}: count {exc}") from None
-        functions.append((row[2].strip(), n, counts))
-    if not functions:
-        raise InputError(f"{path} has a header but no rows")
-    return functions
-
-
-def load_azure(path: str | Path, function: str | None = None, top: int | None = None, scale: float = 1.0,
-               start_minute: int = 0, minutes: int | None = None) -> Points:
-    """Steps of c/60 req/s per minute from an Azure Functions trace: one function's counts or the top N's."""
-    path = Path(path)
-    functions = azure_functions(path)
-    if function is not None:
-        chosen = [f for f in functions if f[0].startswith(function)]
-        hashes = list(dict.fromkeys(f[0] for f in chosen))
-        if not hashes:
-            known = ", ".join(dict.fromkeys(f[0] for f in functions[:5]))
-            raise InputError(f"no HashFunction in {path} starts with {function!r} "
-                             f"(known: {known}{', ...' if len(functions) > 5 else ''})", "function")
-        if len(hashes) > 1:
-            raise InputError(f"{function!r} matches {len(hashes)} functions in {path} "
-                             f"({', '.join(hashes[:5])}): give more of the hash", "function")
-    else:
-        top = 1 if top is None else top
-        if top > len(functions):
-            raise InputError(f"is {top} but {path} has {len(functions)} function"
-                             f"{'' if len(functions) == 1 else 's'}", "top")
-        chosen = sorted(functions, key=lambda f: -sum(f[2]))[:top]   # stable: ties keep the file's order
-    day = len(functions[0][2])
-    if start_minute >= day:
-        raise InputError(f"is {start_minute} but {path} has {day} minutes", "start_minute")
-    end = day if minutes is None else start_minute + minutes
-    if end > day:
-        raise InputError(f"start_minute {start_minute} + minutes {minutes} is beyond the {day} minutes of {path}",
-                         "minutes")
-    counts = [sum(f[2][m] for f in chosen) for m in range(start_minute, end)]
-    points = [(60.0 * i, c / 60.0 * scale) for i, c in enumerate(counts)]
-    return tuple(points + [(60.0 * len(counts), 0.0)])
+def load_azure(path: str | Path | list, function: str | None = None, top: int | None = None,
+               trigger: str | None = None, scale: float = 1.0, start_minute: int = 0,
+               minutes: int | None = None) -> Points:
+    """Steps of c/60 req/s per minute from Azure Functions day file(s) (sim.scenario.azure_trace)."""
+    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    return azure_replay(paths, function=function, top=top, trigger=trigger, scale=scale,
+                        start_minute=start_minute, minutes=minutes)[0]
 
 
 def _normal(name: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from sim.dists import DIST_NAMES, Dist, parse_dist
+from sim.scenario.azure_trace import azure_replay
 from sim.scenario.traces import FORMATS, check_options, read_trace
 from sim.units import InputError, format_duration, format_number, parse_duration, parse_memory, show_value
 
@@ -188,19 +189,24 @@ def rate_check(value):
 
 class TraceFile(str):
     """The resolved path of a trace file (a str), carrying the (time s, rps) points read from it once and, when
-    `traffic.trace` was a mapping, its checked options (`format` and the rest; empty for a plain path)."""
+    `traffic.trace` was a mapping, its checked options (`format` and the rest; empty for a plain path). A list
+    of Azure day files is the first path, the resolved list in `options["file"]`; `picked` describes the
+    Azure functions a replay sums (sim.scenario.azure_trace.Picked), empty for other formats."""
 
     points: tuple[tuple[float, float], ...] = ()
     options: dict = {}
+    picked: tuple = ()
 
-    def __new__(cls, path: str, points: tuple[tuple[float, float], ...], options: dict | None = None):
+    def __new__(cls, path: str, points: tuple[tuple[float, float], ...], options: dict | None = None,
+                picked: tuple = ()):
         self = super().__new__(cls, path)
         self.points = points
         self.options = dict(options or {})
+        self.picked = tuple(picked)
         return self
 
     def __reduce__(self):
-        return TraceFile, (str(self), self.points, self.options)
+        return TraceFile, (str(self), self.points, self.options, self.picked)
 
     def __eq__(self, other):
         if isinstance(other, TraceFile):
@@ -210,26 +216,24 @@ class TraceFile(str):
     __hash__ = str.__hash__
 
     def spec(self):
-        """As written in a resolved scenario: the path, or the mapping with the resolved path as `file`."""
+        """As written in a resolved scenario: the path, or the mapping with the resolved path(s) as `file`."""
         return str(self) if not self.options else {"file": str(self), **self.options}
 
+    def picked_line(self) -> str | None:
+        """One line naming the Azure function(s) replayed, or None (not an Azure trace)."""
+        if not self.picked:
+            return None
+        files = self.options.get("file")
+        days = len(files) if isinstance(files, list) else 1
+        how = (f"function {self.options['function']}" if "function" in self.options
+               else f"top {self.options.get('top', 1)} of trigger {self.options.get('trigger', 'http')}")
+        return f"{how}: " + "; ".join(p.describe(days) for p in self.picked)
 
-def trace_check(value, info: ValidationInfo):
-    """The path of a readable trace file, resolved against the scenario's folder, or a mapping
-    `{file: PATH, format: csv | azure | monitoring | metrics-explorer, ...}` (sim.scenario.traces); read (once)
-    here, so that a malformed trace is refused now, with its line number."""
-    if value is None:
-        return None
-    options = {}
-    if isinstance(value, Mapping):
-        if "file" not in value:
-            raise InputError("missing required key", "file")
-        options = check_options(value)
-        value = value["file"]
-        if not isinstance(value, str) or not value.strip():
-            raise InputError(f"must be the path of a file, got {show_value(value)}", "file")
-    elif not isinstance(value, str) or not value.strip():
-        raise InputError(f"must be the path of a CSV file or {{file: PATH, format: ...}}, got {show_value(value)}")
+
+def _resolve_trace_path(value, info: ValidationInfo, key: str | None) -> Path:
+    """A trace path resolved against the scenario's folder; refused unless it is a regular file."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"must be the path of a file, got {show_value(value)}", key or "file")
     path = Path(value)
     if not path.is_absolute():
         path = _base_dir(info) / path
@@ -244,14 +248,49 @@ def trace_check(value, info: ValidationInfo):
         except (OSError, RuntimeError):
             other = False
         what = f"{value}: is not a regular file (a folder, a device or a pipe)" if other else f"file not found: {value}"
-        raise InputError(what + ("" if str(path) == value else f" (looked for {path})"), "file" if options else None)
+        raise InputError(what + ("" if str(path) == value else f" (looked for {path})"), key)
+    return path
+
+
+def trace_check(value, info: ValidationInfo):
+    """The path of a readable trace file, resolved against the scenario's folder, or a mapping
+    `{file: PATH, format: csv | azure | monitoring | metrics-explorer, ...}` (sim.scenario.traces); `file` may be a
+    list of Azure
+    day files. Read (once) here, so that a malformed trace is refused now, with its line number."""
+    if value is None:
+        return None
+    options = {}
+    if isinstance(value, Mapping):
+        if "file" not in value:
+            raise InputError("missing required key", "file")
+        options = check_options(value)
+        value = value["file"]
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise InputError("must be a path or a non-empty list of day files", "file")
+            if options["format"] != "azure":
+                raise InputError(f"a list of files is for format azure (day files), not {options['format']}",
+                                 "file")
+            paths = [_resolve_trace_path(v, info, f"file[{i}]") for i, v in enumerate(value)]
+            options["file"] = [str(p) for p in paths]
+            points, picked = azure_replay(paths, **{k: v for k, v in options.items() if k not in ("format", "file")})
+            return TraceFile(str(paths[0]), points, options, picked)
+    elif not isinstance(value, str) or not value.strip():
+        raise InputError(f"must be the path of a CSV file or {{file: PATH, format: ...}}, got {show_value(value)}")
+    path = _resolve_trace_path(value, info, "file" if options else None)
+    if options.get("format") == "azure":
+        points, picked = azure_replay([path], **{k: v for k, v in options.items() if k != "format"})
+        return TraceFile(str(path), points, options, picked)
     return TraceFile(str(path), read_trace(path, options), options)
 
 
 TRACE_SCHEMA = {"anyOf": [
     {"type": "string", "description": "a CSV file with the columns time and rps"},
     {"type": "object", "additionalProperties": False, "required": ["file"], "properties": {
-        "file": {"type": "string", "description": "the trace file, relative to the scenario's folder"},
+        "file": {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}],
+                 "description": "the trace file, relative to the scenario's folder; azure: a list of consecutive "
+                                "day files (d01, d02, ...) replays across midnight (a function missing from a "
+                                "day counts 0 that day)"},
         "format": {"enum": list(FORMATS), "default": "csv", "description": (
             "csv: columns time and rps, a step each row; azure: the Azure Functions 2019 trace (one row per "
             "function, a count per minute); monitoring: a Cloud Monitoring export of "
@@ -270,9 +309,13 @@ TRACE_SCHEMA = {"anyOf": [
         "function": {"type": "string", "description": "azure: a HashFunction value or a unique prefix"},
         "top": {"type": "integer", "minimum": 1,
                 "description": "azure: the N busiest functions, summed (top: 1 without function or top)"},
-        "start_minute": {"type": "integer", "minimum": 0, "maximum": 1439, "default": 0,
-                         "description": "azure: the first minute of the day replayed"},
-        "minutes": {"type": "integer", "minimum": 1, "maximum": 1440,
+        "trigger": {"type": "string", "default": "http",
+                    "description": "azure: only functions with this Trigger (http, queue, timer, event, ...; "
+                                   "any for all) are candidates for top (with function: any unless given)"},
+        "start_minute": {"type": "integer", "minimum": 0, "default": 0,
+                         "description": "azure: the first minute of the day replayed (of the days laid end to "
+                                        "end for a list of files: 1440 is the second day's 00:00)"},
+        "minutes": {"type": "integer", "minimum": 1,
                     "description": "azure: how many minutes are replayed (default: to the end of the day)"}}},
     {"type": "null"}]}
 
