@@ -304,3 +304,19 @@ def test_a_refusal_names_the_files_field_not_the_scenarios(tmp_path):
     assert "services[0]" not in line and "(as a scenario)" not in line
     [line] = run(tmp_path, "name: projects/p/locations/europe-west1/services/Bad_Name\ntemplate: {}\n").problems
     assert ": document 1: name: must be a Cloud Run service name" in line
+
+
+def test_what_the_simulator_does_not_model_is_said(tmp_path):
+    text = QUOTED.replace("{cpu: '2', memory: 1Gi}", "{cpu: '8', memory: 32Gi, nvidia.com/gpu: '1'}") + """\
+      nodeSelector:
+        run.googleapis.com/accelerator: nvidia-l4
+      scaling: {minScale: 1}
+  traffic:
+  - {percent: 90, revisionName: api-v1}
+  - {percent: 10, latestRevision: true}
+"""
+    result = run(tmp_path, text)
+    assert service(result)["cpu"] == 8
+    assert "limits.nvidia.com/gpu 1: not modelled (nor its cost)" in result.text
+    assert "spec.template.spec.nodeSelector" in result.text and "#   spec.template.spec.scaling" in result.text
+    assert "spec.traffic splits the traffic among 2 routes" in result.text

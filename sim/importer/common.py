@@ -207,6 +207,10 @@ def instance_size(item: Imported, containers, path: str, doc: int, problems: Pro
     per container; cloud.google.com/run/docs/configuring/services/cpu and .../memory-limits). A container
     without a limit counts Cloud Run's default (1 vCPU, 512Mi). `limits_of(container)` -> its limits mapping."""
     containers = [c for c in containers if isinstance(c, dict)] if isinstance(containers, list) else []
+    for i, container in enumerate(containers):   # limits beyond CPU and memory: a GPU, ephemeral storage
+        limits = limits_of(container)
+        item.not_modelled += [f"{path}[{i}].resources.limits.{k} {limits[k]}: not modelled (nor its cost)"
+                              for k in sorted(limits) if k not in ("cpu", "memory")]
     if len(containers) <= 1:   # one container: what it says, else Cloud Run's default (said in a comment)
         limits, where = (limits_of(containers[0]) if containers else {}), f"{path}[0].resources.limits"
         set_or_default(item, "cpu", cpu_value(limits["cpu"], f"{where}.cpu", doc, problems)

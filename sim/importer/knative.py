@@ -23,6 +23,9 @@ SERVICE_MIN = "run.googleapis.com/minScale"
 SERVICE_MAX = "run.googleapis.com/maxScale"
 KNOWN = {KEY, ACTION, HOURS, BOOST, MIN_SCALE, MAX_SCALE, THROTTLING}
 SERVICE_KNOWN = {SERVICE_MIN, SERVICE_MAX}
+# spec.template.spec fields read above or that change nothing modelled (others are listed as ignored)
+SPEC_KNOWN = {"containerConcurrency", "timeoutSeconds", "containers", "serviceAccountName", "volumes",
+              "imagePullSecrets", "enableServiceLinks"}
 
 
 def _sort_out(item: Imported, annotations: dict, where: str, known: set) -> None:
@@ -120,6 +123,14 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     instance_size(item, tspec.get("containers"), "spec.template.spec.containers", number, problems,
                   lambda c: mapping(mapping(c.get("resources")).get("limits")))
     check_small_cpu(item, "spec.template.spec.containerConcurrency")
+    item.unknown += [f"spec.template.spec.{k}" for k in sorted(tspec) if k not in SPEC_KNOWN and k != "nodeSelector"]
+    if present(tspec, "nodeSelector"):
+        item.not_modelled.append(f"spec.template.spec.nodeSelector {tspec['nodeSelector']}: the accelerator (GPU); "
+                                 "no GPU is modelled, nor its cost")
+    routes = mapping(doc.get("spec")).get("traffic")
+    if isinstance(routes, list) and len(routes) > 1:   # the simulator has one revision per service
+        item.notes.append(f"spec.traffic splits the traffic among {len(routes)} routes; the scenario has one "
+                          "revision with all of it")
     account = tspec.get("serviceAccountName")
     if isinstance(account, str) and account.endswith(".iam.gserviceaccount.com") and "@" in account:
         project = account.split("@", 1)[1].split(".", 1)[0]

@@ -90,7 +90,7 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
         for note in item.notes:
             out.append(f"    # {note}")
         if item.not_modelled:
-            out.append("    # In the file, not modelled by the simulator (no effect on the figures):")
+            out.append("    # In the file, not modelled by the simulator:")
             out += [f"    #   {entry}" for entry in item.not_modelled]
         if item.unknown:
             out.append("    # Ignored (not modelled or unknown to the importer):")
