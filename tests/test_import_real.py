@@ -320,3 +320,10 @@ def test_what_the_simulator_does_not_model_is_said(tmp_path):
     assert "limits.nvidia.com/gpu 1: not modelled (nor its cost)" in result.text
     assert "spec.template.spec.nodeSelector" in result.text and "#   spec.template.spec.scaling" in result.text
     assert "spec.traffic splits the traffic among 2 routes" in result.text
+
+
+def test_a_sum_over_the_limit_is_refused_by_the_files_fields(tmp_path):
+    text = SIDECARS.replace("{cpu: '2', memory: 2Gi}", "{cpu: '8', memory: 2Gi}")      # 8 + 1 + 1 vCPU
+    [line] = run(tmp_path, text).problems
+    assert ": document 1: spec.template.spec.containers[*].resources.limits.cpu (summed): " in line
+    assert line.endswith("got 10")

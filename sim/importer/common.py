@@ -230,6 +230,8 @@ def instance_size(item: Imported, containers, path: str, doc: int, problems: Pro
                       present(limits, "cpu"), present(limits, "memory")))
     cpu = sum(p[1] for p in parts)
     memory = sum(p[2] for p in parts)
+    item.paths.update({"cpu": f"{path}[*].resources.limits.cpu (summed)",
+                       "memory": f"{path}[*].resources.limits.memory (summed)"})
     item.settings["cpu"] = int(cpu) if cpu == int(cpu) else round(cpu, 6)
     item.settings["memory"] = _memory_text(memory)
     if len(parts) > 1:   # say which container serves and what the sidecars add, with the split
