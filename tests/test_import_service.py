@@ -64,7 +64,7 @@ def test_v1_every_field(tmp_path):
     assert data["services"][0] == {
         "name": "checkout", "encryption_key": "checkout-images", "revocation_action": "shut-down",
         "shutdown_after": "6h", "concurrency": 120, "cpu": 2, "memory": "1Gi", "min_instances": 2,
-        "max_instances": 40, "request_timeout": 120, "startup_cpu_boost": True, **WORKLOAD, "traffic": {"rate": 1}}
+        "max_instances": 40, "request_timeout": 120, "startup_cpu_boost": True, "billing": "request", **WORKLOAD, "traffic": {"rate": 1}}
     assert "protection level is not in the export: hsm comes from --key-protection" in result.text
     assert "# TODO: set the traffic" in result.text
     sc = scenario_from_dict(data)
@@ -102,7 +102,7 @@ def test_v1_defaults_when_optional_fields_are_missing(tmp_path):
     svc = service_of(result)
     assert svc == {"name": "api", "encryption_key": None, "revocation_action": "prevent-new", "concurrency": 80,
                    "cpu": 1, "memory": "512Mi", "min_instances": 0, "max_instances": 100,
-                   "request_timeout": 300, "startup_cpu_boost": False, **WORKLOAD, "traffic": {"rate": 1}}
+                   "request_timeout": 300, "startup_cpu_boost": False, "billing": "request", **WORKLOAD, "traffic": {"rate": 1}}
     assert "keys" not in yaml.safe_load(result.text)
     assert "not in the file: Cloud Run's default" in result.text
 

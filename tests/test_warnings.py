@@ -110,6 +110,13 @@ SAMPLES = {
         (make_scenario(service={"revocation_action": "shut-down", "shutdown_after": "90m"}),
          "services[0].shutdown_after", "accepts only whole hours"),
     ],
+    "concurrency-below-1-vcpu": [
+        # issue 20 point 5: below 1 vCPU Cloud Run needs concurrency 1 and request-based billing
+        (make_scenario(service={"cpu": 0.75, "concurrency": 1000}),
+         "services[0].concurrency", "1000 with cpu 0.75: Cloud Run needs concurrency 1 below 1 vCPU"),
+        (make_scenario(service={"cpu": 0.5, "concurrency": 1, "billing": "instance"}),
+         "services[0].billing", "instance-based billing needs 1 vCPU or more"),
+    ],
 }
 CASES = [(name, *case) for name, cases in SAMPLES.items() for case in cases]
 
@@ -167,6 +174,7 @@ NEAR_MISSES = {
                                                          "shutdown_after": "2h"}),
     "shutdown_after unused by prevent-new": make_scenario(service={"revocation_action": "prevent-new",
                                                                    "shutdown_after": "10m"}),
+    "concurrency 1 below 1 vCPU": make_scenario(service={"cpu": 0.5, "concurrency": 1}),
     "a fault before the traffic ends": make_scenario(service={"traffic": {"rate": [[0, 5], [20, 5], [30, 0]]}},
                                                      faults=[{"at": "29s", "kind": "kms-outage", "duration": "5s"}]),
 }

@@ -12,13 +12,13 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from sim import safe_yaml
-from sim.importer.common import Imported, Problems
+from sim.importer.common import Imported, Problems, placeholder
 from sim.importer.knative import is_v1, read_v1
 from sim.importer.v2 import is_v2, read_v2
 from sim.importer.writer import scenario_text
@@ -31,9 +31,10 @@ PROTECTIONS = ("software", "hsm", "external", "external-vpc")
 
 @dataclass
 class Imports:
-    """The scenario text, or the problems that stop it (one line each)."""
+    """The scenario text, or the problems that stop it (one line each); warnings do not stop it."""
     text: str | None
     problems: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_services(file: str, text: str, problems: Problems) -> list[Imported]:
@@ -97,6 +98,43 @@ def first_region(items: list[Imported]) -> str | None:
     return next((i.region for i in items if i.region), None)
 
 
+_SCENARIO_LINE = re.compile(r"(?P<source>.*) \(as a scenario\): (?P<path>services\[(?P<i>[0-9]+)\]\.(?P<key>\w+)\S*|"
+                            r"[^:]+): (?P<reason>.*)")
+
+
+def _in_file_terms(line: str, items: list[Imported]) -> str | None:
+    """A problem the scenario format found, named by the file's own field (metadata.name), not the scenario's
+    (services[0].name); None for the scenario's name when the service's name says the same."""
+    match = _SCENARIO_LINE.fullmatch(line)
+    if not match:
+        return line
+    if match["i"] is None:
+        return None if match["path"] == "name" and len(items) == 1 else line
+    item = items[int(match["i"])] if int(match["i"]) < len(items) else None
+    if item is None:
+        return line
+    path = item.paths.get(match["key"], f"{match['path']} (the scenario's key)")
+    return f"{match['source']}: document {item.document}: {path}: {match['reason']}"
+
+
+def _warnings(file: str, items: list[Imported], protection_given: bool, protection: str) -> list[str]:
+    """What the file says that Cloud Run would not do, placeholders where values belong, a flag with
+    nothing to act on: one `warning: FILE: ...` line each."""
+    lines = []
+    for item in items:
+        where = f"{file}: document {item.document}: "
+        lines += [f"warning: {where}{text}" for text in item.warnings]
+        for what, value in (("region", item.region), ("project", item.project_id), ("key", item.key_name)):
+            found = placeholder(value)
+            if found:
+                lines.append(f"warning: {where}{item.paths.get(what, what)}: the {what} {show_value(value)} holds the "
+                             f"placeholder {show_value(found)}: fill in the real value before you rely on it")
+    if protection_given and not any(item.key_name for item in items):
+        lines.append(f"warning: {file}: --key-protection {protection}: the file has no encryption key, so the flag "
+                     "has nothing to act on")
+    return lines
+
+
 def import_service(file: str | Path, *, protection: str = "software", protection_given: bool = False,
                    trace: str | None = None, out_dir: str | Path | None = None) -> Imports:
     """The scenario text for the services of `file`; `trace` is written as given (relative to `out_dir`)."""
@@ -117,8 +155,9 @@ def import_service(file: str | Path, *, protection: str = "software", protection
     try:   # what we write must load: report in the file's terms what the scenario format refuses
         scenario_from_dict(yaml.safe_load(out), f"{file} (as a scenario)", base_dir=out_dir or Path.cwd())
     except ScenarioError as exc:
-        return Imports(None, list(exc.problems))
-    return Imports(out, [])
+        lines = [_in_file_terms(line, items) for line in exc.problems]
+        return Imports(None, [line for line in lines if line] or list(exc.problems))
+    return Imports(out, [], _warnings(file, items, protection_given, protection))
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -156,6 +195,8 @@ def main(args) -> int:
     if result.problems:
         print("\n".join(result.problems), file=sys.stderr)
         return 2
+    for line in result.warnings:
+        print(line, file=sys.stderr)
     if to_stdout:
         sys.stdout.write(result.text)
     else:

@@ -3,8 +3,9 @@ writes it."""
 from __future__ import annotations
 
 from sim.importer.common import (
-    UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, cpu_value, mapping, revocation_action,
-    seconds_value, set_or_default, shutdown_hours, whole_number,
+    UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, check_small_cpu, combine_scaling,
+    describe_not_modelled, instance_size, mapping, present, revocation_action, seconds_value, set_or_default,
+    shutdown_hours, whole_number,
 )
 from sim.units import show_value
 
@@ -16,7 +17,28 @@ HOURS = "run.googleapis.com/encryption-key-shutdown-hours"
 BOOST = "run.googleapis.com/startup-cpu-boost"
 MIN_SCALE = "autoscaling.knative.dev/minScale"
 MAX_SCALE = "autoscaling.knative.dev/maxScale"
-KNOWN = {KEY, ACTION, HOURS, BOOST, MIN_SCALE, MAX_SCALE}
+THROTTLING = "run.googleapis.com/cpu-throttling"
+# the service level (the Service's own metadata), which Google recommends over the revision level
+SERVICE_MIN = "run.googleapis.com/minScale"
+SERVICE_MAX = "run.googleapis.com/maxScale"
+KNOWN = {KEY, ACTION, HOURS, BOOST, MIN_SCALE, MAX_SCALE, THROTTLING}
+SERVICE_KNOWN = {SERVICE_MIN, SERVICE_MAX}
+# spec.template.spec fields read above or that change nothing modelled (others are listed as ignored)
+SPEC_KNOWN = {"containerConcurrency", "timeoutSeconds", "containers", "serviceAccountName", "volumes",
+              "imagePullSecrets", "enableServiceLinks"}
+
+
+def _sort_out(item: Imported, annotations: dict, where: str, known: set) -> None:
+    """Annotations the importer does not read: described when they are settings the simulator does not model,
+    listed as unknown otherwise."""
+    for key in sorted(annotations):
+        if key in known:
+            continue
+        what = describe_not_modelled(key)
+        if what:
+            item.not_modelled.append(f"{where}.{key} {annotations[key]!s}: {what}")
+        else:
+            item.unknown.append(f"{where}.{key}")
 
 
 def is_v1(doc: dict) -> bool:
@@ -32,6 +54,8 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     item = Imported(document=number, form=f"v1 ({API_VERSION})")
     meta = mapping(doc.get("metadata"))
     item.name = meta.get("name")
+    item.paths.update({"name": "metadata.name", "region": f"metadata.labels.{LOCATION_LABEL}",
+                       "project": "metadata.namespace", "key": f"spec.template.metadata.annotations.{KEY}"})
     if not isinstance(item.name, str) or not item.name:
         problems.add(number, "metadata.name", "missing: the service's name is required")
         item.name = None
@@ -48,23 +72,37 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     check_revision(item, tmeta.get("name"), "spec.template.metadata.name", problems)
     notes = mapping(tmeta.get("annotations"))
     where = "spec.template.metadata.annotations"
-    item.unknown = [f"{where}.{k}" for k in sorted(notes) if k not in KNOWN]
-    item.unknown += [f"metadata.annotations.{k}" for k in sorted(mapping(meta.get("annotations")))]
+    service_notes = mapping(meta.get("annotations"))
+    _sort_out(item, notes, where, KNOWN)
+    _sort_out(item, service_notes, "metadata.annotations", SERVICE_KNOWN)
 
-    def get(key, parse, *args, **kw):
-        return parse(notes[key], f"{where}.{key}", number, problems, *args, **kw) if key in notes else None
+    def get(key, parse, *args, at=notes, path=where, **kw):
+        return parse(at[key], f"{path}.{key}", number, problems, *args, **kw) if present(at, key) else None
 
-    set_or_default(item, "min_instances", get(MIN_SCALE, whole_number))
-    set_or_default(item, "max_instances", get(MAX_SCALE, whole_number, minimum=1))
-    if KEY in notes:
+    def service(key, parse, *args, **kw):
+        return get(key, parse, *args, at=service_notes, path="metadata.annotations", **kw)
+
+    combine_scaling(item, "min_instances", service(SERVICE_MIN, whole_number), get(MIN_SCALE, whole_number),
+                    f"metadata.annotations.{SERVICE_MIN}", f"{where}.{MIN_SCALE}")
+    combine_scaling(item, "max_instances", service(SERVICE_MAX, whole_number, minimum=1),
+                    get(MAX_SCALE, whole_number, minimum=1),
+                    f"metadata.annotations.{SERVICE_MAX}", f"{where}.{MAX_SCALE}")
+    if present(notes, THROTTLING):   # "false": CPU always allocated, which is instance-based billing
+        throttled = str(notes[THROTTLING]).strip().lower()
+        if throttled not in ("true", "false"):
+            problems.add(number, f"{where}.{THROTTLING}", f"must be true or false, got {show_value(notes[THROTTLING])}")
+        else:
+            item.settings["billing"] = "request" if throttled == "true" else "instance"
+            item.notes.append(f"billing {item.settings['billing']}: {THROTTLING} {throttled}")
+    if present(notes, KEY):
         check_key(item, notes[KEY], f"{where}.{KEY}", problems)
     set_or_default(item, "revocation_action",
                    revocation_action(notes.get(ACTION), f"{where}.{ACTION}", number, problems))
-    if HOURS in notes:
+    if present(notes, HOURS):
         item.settings["shutdown_after"] = shutdown_hours(notes[HOURS], f"{where}.{HOURS}", number, problems)
     else:
         item.defaulted.append("shutdown_after")
-    if BOOST in notes:
+    if present(notes, BOOST):
         boost = str(notes[BOOST]).strip().lower()
         if boost not in ("true", "false"):
             problems.add(number, f"{where}.{BOOST}", f"must be true or false, got {show_value(notes[BOOST])}")
@@ -72,7 +110,7 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     else:
         item.defaulted.append("startup_cpu_boost")
     concurrency = None
-    if "containerConcurrency" in tspec:
+    if present(tspec, "containerConcurrency"):
         concurrency = whole_number(tspec["containerConcurrency"], "spec.template.spec.containerConcurrency",
                                    number, problems)
         if concurrency == 0:
@@ -82,16 +120,21 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     timeout = tspec.get("timeoutSeconds")
     set_or_default(item, "request_timeout", None if timeout is None else
                    seconds_value(timeout, "spec.template.spec.timeoutSeconds", number, problems))
-    containers = tspec.get("containers") or [{}]
-    limits = mapping(mapping(mapping(containers[0] if isinstance(containers, list) else {}).get("resources"))
-                     .get("limits"))
-    path = "spec.template.spec.containers[0].resources.limits"
-    set_or_default(item, "cpu", cpu_value(limits["cpu"], f"{path}.cpu", number, problems)
-                   if "cpu" in limits else None)
-    set_or_default(item, "memory", str(limits["memory"]) if "memory" in limits else None)
+    instance_size(item, tspec.get("containers"), "spec.template.spec.containers", number, problems,
+                  lambda c: mapping(mapping(c.get("resources")).get("limits")))
+    check_small_cpu(item, "spec.template.spec.containerConcurrency")
+    item.unknown += [f"spec.template.spec.{k}" for k in sorted(tspec) if k not in SPEC_KNOWN and k != "nodeSelector"]
+    if present(tspec, "nodeSelector"):
+        item.not_modelled.append(f"spec.template.spec.nodeSelector {tspec['nodeSelector']}: the accelerator (GPU); "
+                                 "no GPU is modelled, nor its cost")
+    routes = mapping(doc.get("spec")).get("traffic")
+    if isinstance(routes, list) and len(routes) > 1:   # the simulator has one revision per service
+        item.notes.append(f"spec.traffic splits the traffic among {len(routes)} routes; the scenario has one "
+                          "revision with all of it")
     account = tspec.get("serviceAccountName")
     if isinstance(account, str) and account.endswith(".iam.gserviceaccount.com") and "@" in account:
         project = account.split("@", 1)[1].split(".", 1)[0]
         if not item.project_id and not project.isdigit() and project != "developer":
             item.project_id, item.project_id_from = project, "spec.template.spec.serviceAccountName"
+            item.paths["project"] = item.project_id_from
     return item

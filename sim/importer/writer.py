@@ -17,7 +17,7 @@ WORKLOAD_TODO = (
      "(README: Estimating cpu_per_request); this is the simulator's assumption"),
 )
 ORDER = ("revocation_action", "shutdown_after", "concurrency", "cpu", "memory", "min_instances",
-         "max_instances", "request_timeout", "startup_cpu_boost")
+         "max_instances", "request_timeout", "startup_cpu_boost", "billing")
 
 
 def _value(value) -> str:
@@ -52,8 +52,9 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
     ids = key_ids(items)
     out = [f"# Imported by `python -m sim import-service` from {source} ({', '.join(forms)}).",
            "# Settings not in the file take Cloud Run's defaults (min 0, max 100 instances, concurrency 80,",
-           "# timeout 300s, 1 vCPU, 512Mi, prevent-new, no startup CPU boost); the shutdown delay, when not",
-           "# set, is the simulator's assumption of 1h. Check the traffic, then `python -m sim run` this file.",
+           "# timeout 300s, 1 vCPU, 512Mi, prevent-new, no startup CPU boost, request-based billing; concurrency",
+           "# 1 below 1 vCPU); the shutdown delay, when not set, is the simulator's assumption of 1h. Check the",
+           "# traffic, then `python -m sim run` this file.",
            f"name: {_value(name)}", "duration: 1h", "project:"]
     if project_id:
         out.append(f"  id: {_value(project_id)}" + (f"   # from {project_from}" if project_from else ""))
@@ -88,6 +89,9 @@ def scenario_text(items: list[Imported], *, source: str, name: str, protection: 
         out += [f"    {key}: {value}   # TODO: {why}" for key, value, why in WORKLOAD_TODO]
         for note in item.notes:
             out.append(f"    # {note}")
+        if item.not_modelled:
+            out.append("    # In the file, not modelled by the simulator:")
+            out += [f"    #   {entry}" for entry in item.not_modelled]
         if item.unknown:
             out.append("    # Ignored (not modelled or unknown to the importer):")
             out += [f"    #   {entry}" for entry in item.unknown]

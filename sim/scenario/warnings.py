@@ -376,6 +376,21 @@ def shutdown_after_outside_whole_hours(ctx: Context) -> Iterable[Finding]:
                 "what-if")
 
 
+@check("concurrency-below-1-vcpu")
+def concurrency_below_one_vcpu(ctx: Context) -> Iterable[Finding]:
+    """Cloud Run needs concurrency 1 (and request-based billing) when an instance has less than 1 vCPU
+    (cloud.google.com/run/docs/configuring/services/cpu); a scenario may still simulate it, as a what-if."""
+    for i, s in enumerate(ctx.scenario.services):
+        if s.cpu < 1 and s.concurrency > 1:
+            yield ("services", i, "concurrency"), (
+                f"{s.concurrency} with cpu {format_number(s.cpu)}: Cloud Run needs concurrency 1 below 1 vCPU per "
+                "instance; simulated as written, as a what-if")
+        if s.cpu < 1 and s.billing == "instance":
+            yield ("services", i, "billing"), (
+                f"instance with cpu {format_number(s.cpu)}: Cloud Run's instance-based billing needs 1 vCPU or more "
+                "per instance; simulated as written, as a what-if")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The entry points.
 
