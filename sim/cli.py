@@ -290,8 +290,13 @@ def _main(argv: list[str] | None = None) -> int:
     except OutputFolderError as exc:   # a results folder that could not be written (after the work): one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # A study interrupted between its units (between two solver levels, while writing) has its finished
+        # units saved all the same; inside the engine, the engine has said where.
+        resumable = getattr(args, "command", None) in ("sweep", "solve", "quota", "sensitivity")
+        print("interrupted" + ("; the finished units are saved: the same command with --resume runs only the "
+                               "rest" if resumable and not getattr(exc, "resume_said", False) else ""),
+              file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

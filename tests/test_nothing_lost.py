@@ -146,6 +146,24 @@ def test_ctrl_c_on_solve_keeps_its_units_and_resume_runs_only_the_rest(tmp_path,
     assert [lv["met"] for lv in again["levels"]] == [lv["met"] for lv in resumed["levels"]]
 
 
+@pytest.mark.parametrize("command", ["solve", "quota"])
+def test_ctrl_c_between_levels_still_says_how_to_resume(tmp_path, monkeypatch, capsys, command):
+    # A Ctrl-C outside the engine (between two levels, while writing) has the units saved all the same: the
+    # command says so (the engine says it itself for a Ctrl-C inside it, and only once).
+    import sim.quota.solver
+    import sim.study.solve
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sim.study.solve.Solver, "solve", interrupted)
+    monkeypatch.setattr(sim.quota.solver.Solver, "solve", interrupted)
+    path = scenario_file(tmp_path)
+    args = {"solve": SOLVE, "quota": ["--slo", "requests.failed_fraction<=0.5", "--replications", "2"]}[command]
+    assert main([command, str(path), *args, "--out", str(tmp_path / "o")]) == 130
+    err = capsys.readouterr().err
+    assert err.count("--resume") == 1 and "interrupted" in err
+
+
 def test_an_interrupted_quota_search_resumes_from_its_saved_units(tmp_path, monkeypatch):
     path, out = scenario_file(tmp_path), tmp_path / "q"
     args = ["quota", str(path), "--slo", "requests.failed_fraction<=0.5", "--replications", "2", "--out", str(out)]

@@ -62,12 +62,13 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
             print(f"{len(saved.rejected)} saved unit(s) in {saved.folder} failed their check (damaged or edited: "
                   f"{', '.join(saved.rejected[:3])}{' ...' if len(saved.rejected) > 3 else ''}) and were rerun",
                   file=sys.stderr)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
         if saved is not None:
             of = "" if total is None else f" of {total}"
             print(f"{counts['done']}{of} units are saved in {saved.folder}; the same command with --resume "
                   "runs only the rest", file=sys.stderr)
+            exc.resume_said = True           # sim.cli says nothing more of it
         raise
     finally:
         bar.close()
