@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.scenario.trace_rows import count_cell, open_trace
 from sim.units import InputError, show_value
-from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
 AZURE_COLUMNS = ("HashOwner", "HashApp", "HashFunction", "Trigger")
 DAY_MINUTES = 1440
@@ -63,16 +63,6 @@ class Picked:
 # ---------------------------------------------------------------------------------------------------------
 # Reading one day file
 
-def _count_error(cell: str) -> str | None:
-    try:
-        value = float(cell)
-    except ValueError:
-        value = float("nan")
-    if not np.isfinite(value) or value < 0:
-        return f"count must be a number at least 0, got {show_value(cell.strip())}"
-    return None
-
-
 class DayFile:
     """One day file: its header checked on opening; `batches()` yields (keys, triggers, counts) streaming."""
 
@@ -84,11 +74,7 @@ class DayFile:
         self.minutes = self.width - len(AZURE_COLUMNS)
 
     def _open(self):
-        try:
-            return open_user_file(self.path, TRACE_LIMIT, encoding="utf-8-sig", newline="")
-        except UserFileError as exc:
-            raise InputError(f"file not found: {self.path}" if str(exc) == "file not found"
-                             else f"{self.path}: {exc}") from None
+        return open_trace(self.path)
 
     def _lines(self, handle) -> Iterator[tuple[int, str]]:
         """(line number, text) of the non-blank lines (a line of commas is blank, as for the csv reader)."""
@@ -162,10 +148,10 @@ class DayFile:
             if len(row) != self.width:
                 raise InputError(f"{self.path} line {n}: {len(row)} columns, the header has {self.width}")
             for minute, cell in enumerate(row[len(AZURE_COLUMNS):], start=1):
-                problem = _count_error(cell)
-                if problem:
-                    raise InputError(f"{self.path} line {n}: minute {minute}: {problem}")
-                counts[i, minute - 1] = float(cell)
+                try:
+                    counts[i, minute - 1] = count_cell(cell)
+                except InputError as exc:
+                    raise InputError(f"{self.path} line {n}: minute {minute}: count {exc}") from None
             keys.append((row[0].strip(), row[1].strip(), row[2].strip()))
             triggers.append(row[3].strip())
         return keys, triggers, counts

@@ -15,14 +15,21 @@ from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 Points = tuple[tuple[float, float], ...]
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of the non-blank rows, read streaming (a trace may have millions); the first is
-    the header. The file must be a regular file (not a FIFO or a device) within TRACE_LIMIT."""
+def open_trace(path: Path, binary: bool = False):
+    """A trace file opened for reading: a regular file (not a FIFO or a device) within TRACE_LIMIT, else one
+    InputError naming it."""
     try:
-        handle = open_user_file(path, TRACE_LIMIT, encoding="utf-8-sig", newline="")
+        if binary:
+            return open_user_file(path, TRACE_LIMIT, binary=True)
+        return open_user_file(path, TRACE_LIMIT, encoding="utf-8-sig", newline="")
     except UserFileError as exc:
         raise InputError(f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}") from None
-    with handle:
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of the non-blank rows, read streaming (a trace may have millions); the first is
+    the header (open_trace says which files are read)."""
+    with open_trace(path) as handle:
         reader = csv.reader(handle)
         empty = True
         try:

@@ -36,10 +36,10 @@ from pathlib import Path
 
 from sim.scenario.azure_trace import DAY_MINUTES, azure_replay
 from sim.scenario.trace_rows import (
-    Points, count_cell as _count, header as _header, read_rows as _rows, steps as _steps, timestamp as _timestamp,
+    Points, count_cell as _count, header as _header, open_trace, read_rows as _rows, steps as _steps,
+    timestamp as _timestamp,
 )
 from sim.units import InputError, format_duration, parse_duration, show_value
-from sim.userfile import TRACE_LIMIT, UserFileError, open_user_file
 
 FORMATS = ("csv", "azure", "monitoring", "metrics-explorer")
 OPTIONS = {"csv": ("scale",), "azure": ("function", "top", "trigger", "scale", "start_minute", "minutes"),
@@ -259,10 +259,6 @@ def _csv_values(path: Path, column: str, name: str, fraction_line: tuple[int, st
 
 def _looks_like_json(path: Path) -> bool:
     """A JSON export starts with `[` or `{` (a CSV with a header starts with a name)."""
-    try:
-        handle = open_user_file(path, TRACE_LIMIT, binary=True)
-    except UserFileError as exc:
-        raise InputError(f"file not found: {path}" if str(exc) == "file not found" else f"{path}: {exc}") from None
-    with handle:
+    with open_trace(path, binary=True) as handle:
         start = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     return start[:1] in (b"[", b"{")
