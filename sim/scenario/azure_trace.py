@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.scenario.trace_rows import count_cell, open_trace
-from sim.units import InputError, show_value
+from sim.units import InputError
 
 AZURE_COLUMNS = ("HashOwner", "HashApp", "HashFunction", "Trigger")
 DAY_MINUTES = 1440
