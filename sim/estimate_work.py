@@ -37,6 +37,8 @@ COST = {
 PROCESS_BYTES = 110e6
 BIN_BYTES = 300.0            # one time-series bin of one service (18 counters and gauges, the chart data)
 INSTANCE_BYTES = 3.2e3       # one live instance (its object, router entry, log row)
+SECOND_BYTES = 5 * 8.0       # one simulated second of one service: its 5 request counters per arrival second
+                             # (recording.ArrivalCounter, for the windows), a list slot each
 RUN_BYTES = 11e3             # one finished run kept by `sim run` (its summary and recorders), besides its bins
 LABELS = {"requests": "requests", "ticks": "autoscaler ticks", "snapshots": "window scans", "checks":
           "validation checks", "instances": "instance starts", "background": "background KMS requests",
@@ -154,7 +156,8 @@ def run_work(scenario) -> Work:
         instances += _instances_at_start(spec)
         work.counts["bins"] += math.ceil(duration / scenario.timeseries_interval - 1e-9)
     work.counts["instances"] = instances
-    work.run_bytes = work.counts["bins"] * BIN_BYTES + instances * INSTANCE_BYTES
+    work.run_bytes = (work.counts["bins"] * BIN_BYTES + instances * INSTANCE_BYTES
+                      + len(scenario.services) * math.ceil(duration) * SECOND_BYTES)
     work.kept_bytes = work.run_bytes + RUN_BYTES
     return work
 

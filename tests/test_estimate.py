@@ -337,3 +337,14 @@ def test_short_commands_and_a_fixed_speed_teach_nothing(cache, monkeypatch):
     estimate.check_work([sc], 1, args, quiet=True)
     assert estimate.learn(now=estimate._checked["started"] + 60.0) is None
     assert estimate.observed_speeds() == []
+
+
+def test_memory_counts_the_per_second_request_counters():
+    # Each service's 5 request counters keep a count per simulated second (for windows): a day of a
+    # zero-rate service with hour-long bins is mostly those 86,400 x 5 list slots.
+    def day(services: int):
+        return scenario_from_dict(make_scenario(
+            services=[{**make_scenario()["services"][0], "name": f"s{i}", "traffic": {"rate": 0}}
+                      for i in range(services)], duration="1d", timeseries_interval="1h"))
+    one, two = estimate_work.run_work(day(1)), estimate_work.run_work(day(2))
+    assert two.run_bytes - one.run_bytes >= 86_400 * 5 * 8
