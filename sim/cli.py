@@ -1,4 +1,5 @@
-"""Command line: `python -m sim validate|schema|run|quota|sweep|compare|report|import-service ...` (argument parsing only; the work is elsewhere).
+"""Command line: `python -m sim validate|schema|run|quota|sweep|compare|report|import-service ...` (argument
+parsing only; the work is elsewhere).
 
 `validate`, `schema` and `import-service` need only the scenario format: the runner and the quota solver (SimPy, SciPy,
 matplotlib) are imported inside the branches that use them (tests/test_light_commands.py checks this).

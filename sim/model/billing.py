@@ -2,7 +2,8 @@
 
 - instance-based billing: each instance from its start request to its stop (or the end of the run);
 - request-based billing (Cloud Run's default): each instance while it starts (`pricing.billed_start`:
-  from its container's start to ready by default; from the start request with `request`) and while it has at least one request in flight, each busy interval rounded up to 100 ms ("rounded up
+  from its container's start to ready by default; from the start request with `request`) and while it
+  has at least one request in flight, each busy interval rounded up to 100 ms ("rounded up
   to the nearest 100 millisecond", cloud.google.com/run/pricing; our reading: per busy interval of an
   instance), the rounding never counting the same time twice nor past the instance's stop;
 - request-based billing, idle minimum instances: Cloud Run bills the instances kept idle by

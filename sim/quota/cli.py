@@ -12,7 +12,9 @@ def main(args) -> int:
     from ..study.cluster import scheduler_address
     from ..results import OutputFolderError, check_output_folder
     from ..scenario import ScenarioError, load_with_warnings
-    from ..study.partial import PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial, write_then_discard
+    from ..study.partial import (
+        PARTIAL_SUFFIX, PartialFolderError, discard, inputs_digest, open_partial, write_then_discard,
+    )
     try:
         slos = [parse_slo(text, known=True) for text in args.slo]
         duration = getattr(args, "duration", None)  # --duration overrides the file's, as for `sim run`
