@@ -276,6 +276,19 @@ def describe_not_modelled(key: str) -> str | None:
     return NOT_MODELLED.get(key.rsplit("/", 1)[-1])
 
 
+def sort_out_annotations(item: Imported, annotations: dict, where: str, known=()) -> None:
+    """Annotations the importer does not read: described when they are settings the simulator does not model,
+    listed as unknown otherwise."""
+    for key in sorted(annotations):
+        if key in known:
+            continue
+        what = describe_not_modelled(key)
+        if what:
+            item.not_modelled.append(f"{where}.{key} {annotations[key]!s}: {what}")
+        else:
+            item.unknown.append(f"{where}.{key}")
+
+
 def check_small_cpu(item: Imported, concurrency_path: str) -> None:
     """Below 1 vCPU Cloud Run needs concurrency 1 and request-based billing: its default when the file says
     nothing, a warning when the file says otherwise (the value is kept: a what-if)."""

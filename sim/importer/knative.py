@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sim.importer.common import (
     UNLIMITED_CONCURRENCY, Imported, Problems, check_key, check_revision, check_small_cpu, combine_scaling,
-    describe_not_modelled, instance_size, mapping, present, revocation_action, seconds_value, set_or_default,
-    shutdown_hours, whole_number,
+    instance_size, mapping, present, revocation_action, seconds_value, set_or_default,
+    shutdown_hours, sort_out_annotations, whole_number,
 )
 from sim.units import show_value
 
@@ -26,19 +26,6 @@ SERVICE_KNOWN = {SERVICE_MIN, SERVICE_MAX}
 # spec.template.spec fields read above or that change nothing modelled (others are listed as ignored)
 SPEC_KNOWN = {"containerConcurrency", "timeoutSeconds", "containers", "serviceAccountName", "volumes",
               "imagePullSecrets", "enableServiceLinks"}
-
-
-def _sort_out(item: Imported, annotations: dict, where: str, known: set) -> None:
-    """Annotations the importer does not read: described when they are settings the simulator does not model,
-    listed as unknown otherwise."""
-    for key in sorted(annotations):
-        if key in known:
-            continue
-        what = describe_not_modelled(key)
-        if what:
-            item.not_modelled.append(f"{where}.{key} {annotations[key]!s}: {what}")
-        else:
-            item.unknown.append(f"{where}.{key}")
 
 
 def is_v1(doc: dict) -> bool:
@@ -73,8 +60,8 @@ def read_v1(doc: dict, number: int, problems: Problems) -> Imported | None:
     notes = mapping(tmeta.get("annotations"))
     where = "spec.template.metadata.annotations"
     service_notes = mapping(meta.get("annotations"))
-    _sort_out(item, notes, where, KNOWN)
-    _sort_out(item, service_notes, "metadata.annotations", SERVICE_KNOWN)
+    sort_out_annotations(item, notes, where, KNOWN)
+    sort_out_annotations(item, service_notes, "metadata.annotations", SERVICE_KNOWN)
 
     def get(key, parse, *args, at=notes, path=where, **kw):
         return parse(at[key], f"{path}.{key}", number, problems, *args, **kw) if present(at, key) else None

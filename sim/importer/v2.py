@@ -7,7 +7,7 @@ import re
 from sim.importer.common import (
     Imported, Problems, check_key, check_revision, check_small_cpu, combine_scaling, describe_not_modelled,
     instance_size, mapping, present, revocation_action, seconds_value, set_or_default, shutdown_hours,
-    whole_number,
+    sort_out_annotations, whole_number,
 )
 from sim.units import show_value
 
@@ -42,12 +42,8 @@ def read_v2(doc: dict, number: int, problems: Problems) -> Imported:
         problems.add(number, "name", "missing: the service's name is required")
     template = mapping(doc.get("template"))
     check_revision(item, template.get("revision"), "template.revision", problems)
-    for where, annotations in (("annotations", mapping(doc.get("annotations"))),
-                               ("template.annotations", mapping(template.get("annotations")))):
-        for key in sorted(annotations):
-            what = describe_not_modelled(key)
-            (item.not_modelled.append(f"{where}.{key} {annotations[key]!s}: {what}") if what
-             else item.unknown.append(f"{where}.{key}"))
+    sort_out_annotations(item, mapping(doc.get("annotations")), "annotations")
+    sort_out_annotations(item, mapping(template.get("annotations")), "template.annotations")
     item.unknown += [f"template.{k}" for k in sorted(template)
                      if k not in TEMPLATE_KNOWN and k not in TEMPLATE_NOT_MODELLED]
     item.not_modelled += [f"template.{k} {template[k]!s}: {describe_not_modelled(k) or 'not modelled'}"

@@ -69,7 +69,7 @@ def check_scheduler(address: str, timeout: float | None = None) -> int:
         raise StudyError(f"{where}: no answer within {timeout:g} s (is it a Dask scheduler?)") from None
     except OSError as exc:
         raise StudyError(f"cannot reach {where} within {timeout:g} s: {_first_line(exc)}") from None
-    except Exception as exc:  # noqa: BLE001  whatever a foreign peer's bytes decode into (struct.error, ...)
+    except Exception:  # noqa: BLE001  whatever a foreign peer's bytes decode into (struct.error, ...)
         raise StudyError(f"{where}: what answers is not a Dask scheduler (it does not speak its protocol)") from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise StudyError(f"{where}: what answers is not a Dask scheduler (it is a {_kind(reply)})")
