@@ -121,17 +121,11 @@ def difference(a: list, b: list, paired: bool) -> dict:
     """mean(b) - mean(a) and its two-sided Student-t interval: over the pairs (a_r, b_r) when paired, else
     Welch's (unequal variances). Bounds are None when there are too few values to say anything."""
     from scipy import stats  # the command only
-    if paired:
-        diffs = [y - x for x, y in zip(a, b) if x is not None and y is not None]
-        n = len(diffs)
-        if n == 0:
-            return {"change": None, "low": None, "high": None, "method": "paired", "n": 0}
-        change = sum(diffs) / n
-        if n == 1:
-            return {"change": change, "low": None, "high": None, "method": "paired", "n": 1}
-        sd = math.sqrt(sum((d - change) ** 2 for d in diffs) / (n - 1))
-        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
-        return {"change": change, "low": change - half, "high": change + half, "method": "paired", "n": n}
+    if paired:                     # the sensitivity study's paired interval, over the pairs with both values
+        from .study.sensitivity import paired_change
+        p = paired_change(a, b, CONFIDENCE)
+        return {"change": p["change"], "low": p["interval_low"], "high": p["interval_high"], "method": "paired",
+                "n": p["pairs"]}
     xs, ys = [v for v in a if v is not None], [v for v in b if v is not None]
     if not xs or not ys:
         return {"change": None, "low": None, "high": None, "method": "welch", "n": 0}
