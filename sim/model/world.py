@@ -14,6 +14,7 @@ import simpy
 from .. import rng as rngs
 from .chart_data import fault_window_rows, quota_in_force_rows
 from .faults import start_fault_processes
+from .kernel_choice import resolve as resolve_kernel
 from .keys import KeyState, KeyVersion
 from .kms import Kms, KmsStats
 from .logs import run_error_text
@@ -49,8 +50,11 @@ class RunOutput:
 
 
 class World:
-    def __init__(self, scenario, replication: int = 0, keep_logs: bool = True, keep_usage: bool = False):
+    def __init__(self, scenario, replication: int = 0, keep_logs: bool = True, keep_usage: bool = False,
+                 kernel: str = "python"):
+        """kernel: 'auto', 'python' or 'compiled' (kernel_choice.py); the results are the same."""
         self.scenario = sc = scenario
+        self.kernel = resolve_kernel(kernel, sc)
         self.replication = replication
         self.keep_logs = keep_logs
         self.keep_usage = keep_usage       # kms_usage rows without the logs (the quota solver's warm-up-free peak)
