@@ -42,6 +42,7 @@ class InstancePool:
         self._seq = 0
         a = spec.autoscaling
         initial, cap = a.start_backoff
+        self.make_instance = Instance                 # the compiled request path's instances keep their fields there
         self.on_start_completed = None                # callable(inst): the service's pending timeout
         self.backoff = StartBackoff(initial, cap, a.failed_start_backoff.jitter, a.interval, backoff_rng)
 
@@ -90,7 +91,7 @@ class InstancePool:
         like any other (routing, idle timers, parking, deploys, the revocation countdown)."""
         now = self.env.now
         for _ in range(n):
-            inst = Instance(self._instance_ids(), self.revisions.revision, now)
+            inst = self.make_instance(self._instance_ids(), self.revisions.revision, now)
             inst.requested_at = None
             inst.state = READY
             inst.ready_at = now
@@ -105,7 +106,7 @@ class InstancePool:
         self.update_capacity(now)
 
     def start_instance(self, now: float, failed_starts_before: int = 0) -> Instance:
-        inst = Instance(self._instance_ids(), self.revisions.revision, now)
+        inst = self.make_instance(self._instance_ids(), self.revisions.revision, now)
         inst.failed_starts_before = failed_starts_before
         self.instances[inst.id] = inst
         self.n_starting += 1
@@ -202,6 +203,7 @@ class InstancePool:
         self.recorder.billing.instance_stopped(inst, now)
         if inst.requests:                              # shut down under running requests
             self.requests.fail_requests_of(inst, now)
+        self.requests.instance_stopped(inst)
         del self.instances[inst.id]
         if self._instance_log is not None:
             self._instance_log.append((self.name, inst))

@@ -373,6 +373,9 @@ class RequestPath:
             inst.ps_at = float("inf")
             inst.ps_on = False
 
+    def instance_stopped(self, inst) -> None:
+        """The pool stopped `inst` (the compiled path gives its slot back; nothing to do here)."""
+
     # -- end of run -----------------------------------------------------------------------------------
     def end_figures(self, t_end: float, warmup: float, instances) -> dict:
         """in_flight_at_end (requests that arrived after warmup and are still pending or running) and the

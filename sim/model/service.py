@@ -24,7 +24,7 @@ from .recorder import ServiceRecorder
 from .requests import RequestPath
 from .router import make_router
 from .scaler import Scaler
-from .traffic import RateProfile, arrival_times
+from .traffic import RateProfile, arrival_blocks, arrival_times
 
 
 def mean_startup_s(spec, scenario, key=None) -> float:
@@ -59,13 +59,13 @@ class ServiceModel:
         st = spec.startup
         draw_phases = [batched_dist(d, startup_rng) for d in
                        (st.schedule, st.image_fetch, st.container_start, st.app_init)]
-        arrivals = arrival_times(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
+        arrivals = (arrival_blocks if world.kernel == "compiled" else arrival_times)(
+            RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
 
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
                                               sc.pricing.billing_rounding,
                                               spec.min_instances if spec.billing == "request" else 0,
                                               resolved_spans(sc), wants_peak_hour(sc), sc.pricing.billed_start)
-        router = make_router(spec.routing, spec.concurrency, stream("routing"))
         policy = make_policy(spec)
         self._scenario = sc
         first_key = sc.key(spec.encryption_key) if spec.encryption_key is not None else None
@@ -73,13 +73,22 @@ class ServiceModel:
         self.pending_timeout = self._pending_timeout_for(first_key)
         self.pending_timeout_max = self.pending_timeout
 
-        self.requests = RequestPath(env, spec, rec, router, draw_service_time, arrivals, self.pending_timeout)
+        if world.kernel == "compiled":
+            from .compiled import CompiledRequestPath, KernelInstance
+            self.requests = CompiledRequestPath(env, spec, rec, draw_service_time, arrivals, self.pending_timeout,
+                                                world.event_ids, policy.keeps_idle_instances, sc.duration)
+            router = self.requests.router
+        else:
+            router = make_router(spec.routing, spec.concurrency, stream("routing"))
+            self.requests = RequestPath(env, spec, rec, router, draw_service_time, arrivals, self.pending_timeout)
         self.requests.starts_on_demand = spec.autoscaling.on_demand or policy.always_on_demand
         self.pool = InstancePool(env, spec, rec, router, draw_phases, world.next_instance_id,
                                  world.instance_rows if world.keep_logs else None, stream("start_backoff"))
         self.key_access = KeyAccess(env, spec, world.kms, KmsCaller(spec.name, rng_kms, rng_ekm), rng_jitter,
                                     sc.kms.retry, rec, world.log_run_error)
         self.deployer = Deployer(env, spec.name, world.keys.get(spec.encryption_key), rng_names)
+        if world.kernel == "compiled":
+            self.pool.make_instance = lambda *args: KernelInstance(self.requests, *args)
         self.scaler = Scaler(env, spec, policy, self.requests, self.pool)
         # The wiring: who tells whom.
         self.requests.pool = self.pool

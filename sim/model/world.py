@@ -59,6 +59,9 @@ class World:
         self.keep_logs = keep_logs
         self.keep_usage = keep_usage       # kms_usage rows without the logs (the quota solver's warm-up-free peak)
         self.env = simpy.Environment()
+        if self.kernel == "compiled":                  # the kernels draw their event ids from SimPy's counter
+            from .compiled import SharedEventIds
+            self.event_ids = self.env._eid = SharedEventIds()
         self.keys = {k.id: KeyVersion(k, sc.kms.disable_propagation) for k in sc.keys}
         self.pools = self._make_pools()
         self.stats = KmsStats(keep_audit=keep_logs, warmup=sc.warmup)
@@ -145,8 +148,9 @@ class World:
         for svc in self.services.values():
             svc.start()
         start_fault_processes(self)
+        run_until = self._run_until()
         for i in range(1, PROGRESS_CHUNKS + 1):
-            env.run(until=sc.duration * i / PROGRESS_CHUNKS)
+            run_until(sc.duration * i / PROGRESS_CHUNKS)
             if progress is not None:
                 progress(i / PROGRESS_CHUNKS)
         for pool in self.pools.values():
@@ -169,6 +173,14 @@ class World:
         elif self.keep_usage:
             out.kms_usage = self._kms_usage()
         return out
+
+    def _run_until(self):
+        """env.run(until=...), or the compiled kernels' loop (their events merged into SimPy's)."""
+        if self.kernel != "compiled":
+            return lambda at: self.env.run(until=at)
+        from .compiled import run_until
+        paths = [svc.requests for svc in self.services.values()]
+        return lambda at: run_until(self.env, at, paths)
 
     def _kms_usage(self) -> list[dict]:
         """One row per quota pool and second with any key operation: kms_usage.csv.
