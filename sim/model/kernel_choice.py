@@ -8,6 +8,7 @@ not mirror: those services run on the Python path).
 from __future__ import annotations
 
 import functools
+import time
 
 CHOICES = ("auto", "python", "compiled")
 
@@ -25,6 +26,30 @@ def numba_problem() -> str | None:
     except Exception as exc:                       # any import failure means: use the Python path
         return f"numba does not load here ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return None
+
+
+def numba_version() -> str | None:
+    """numba's version when the compiled kernel loads here, else None."""
+    if numba_problem() is not None:
+        return None
+    import numba
+    return numba.__version__
+
+
+@functools.lru_cache(maxsize=1)
+def warm_up() -> float | None:
+    """Load and compile the compiled kernel once in this process: the seconds it took, or None where it does
+    not load (the Python path). `sim.model.compiled.warm_up()`, when the package has one, compiles its
+    functions; numba keeps them on disk (cache=True), so a later process only loads them. The commands call
+    this once before the work: their line says the time, and worker processes then find the cache warm."""
+    if numba_problem() is not None:
+        return None
+    from . import compiled
+    started = time.perf_counter()
+    ready = getattr(compiled, "warm_up", None)
+    if ready is not None:
+        ready()
+    return time.perf_counter() - started
 
 
 def scenario_problem(scenario) -> str | None:
