@@ -257,3 +257,20 @@ def test_speed_env_one_figure_or_one_per_kernel(monkeypatch):
     monkeypatch.setenv(estimate.SPEED_ENV, "fortran=5")
     with pytest.raises(ValueError, match="KERNEL=N"):
         estimate.speed("python")
+
+
+# -- sim notebook hands --kernel to the notebooks ---------------------------------------------------------------
+@pytest.mark.parametrize("name", ["fault_tour", "outage_study", "quota_increase_justification"])
+def test_every_notebook_takes_the_kernel_and_uses_it(name):
+    import nbformat
+    import papermill
+    from conftest import ROOT
+    from sim.notebook import _parameters
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    declared = papermill.inspect_notebook(str(path))
+    args = argparse.Namespace(name=name, scenario=str(ROOT / "scenarios" / "steady.yaml"), duration=None,
+                              parameter=[], max_hours=3.0, yes=False, kernel="python")
+    assert _parameters(args, declared)["kernel"] == "python"
+    source = "".join(c.source for c in nbformat.read(path, as_version=4).cells if "parameters" not in
+                     c.get("metadata", {}).get("tags", []))
+    assert "kernel=kernel" in source or '"--kernel", kernel' in source
