@@ -313,7 +313,6 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
         kernels = resolve_all(kernel_of(args), listed)
     except KernelUnavailable as exc:
         return f"error: {exc}"
-    ready = ready_line() if "compiled" in kernels else None
     note, on = None, None
     if not getattr(args, "scheduler", None) and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
         from .study.local import MAX_WORKERS_PER_CORE, usable_workers
@@ -346,6 +345,7 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
             return (f"refused: {said}; more than this machine's {format_bytes(memory)} of memory; raise "
                     "timeseries_interval, shorten the scenario, use fewer instances or workers, or run anyway "
                     "with --yes")
+    ready = ready_line() if "compiled" in kernels else None     # compiled once, before the work (not refused)
     if not quiet:
         lines = [line for line in (ready, note, work.line()) if line]
         print("\n".join(lines), file=sys.stderr, flush=True)
