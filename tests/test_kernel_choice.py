@@ -42,14 +42,18 @@ def numba_missing(monkeypatch):
 def fake_compiled(monkeypatch, numba_loads):
     """A stand-in `sim.model.compiled` whose warm_up counts its calls (the real one is the lead's)."""
     calls = []
+
+    def warm_up():
+        calls.append(1)
+        return len(calls) > 1          # the first compiles; a later one says it loaded from numba's cache
     module = types.ModuleType("sim.model.compiled")
-    module.warm_up = lambda: calls.append(1)
+    module.warm_up = warm_up
     monkeypatch.setitem(sys.modules, "sim.model.compiled", module)
     import sim.model
     monkeypatch.setattr(sim.model, "compiled", module, raising=False)
-    kernel_choice.warm_up.cache_clear()
+    kernel_choice.warm_up_report.cache_clear()
     yield calls
-    kernel_choice.warm_up.cache_clear()
+    kernel_choice.warm_up_report.cache_clear()
 
 
 # -- resolve ------------------------------------------------------------------------------------------------
@@ -203,13 +207,18 @@ def test_the_kernel_is_compiled_once_and_said_once(fake_compiled, capsys):
     assert estimate.check_work([scenario()], 2, args) is None
     ready = [line for line in capsys.readouterr().err.splitlines() if line.startswith("compiled kernel ready in ")]
     assert fake_compiled == [1] and len(ready) == 2        # compiled once per process; said by each command
-    assert kernel_choice.warm_up() == kernel_choice.warm_up() >= 0.0
+    assert kernel_choice.warm_up() == kernel_choice.warm_up() >= 0.0 and not ready[0].endswith("(cached)")
+
+
+def test_a_kernel_from_numbas_cache_is_said(fake_compiled):
+    fake_compiled.append(1)                                # so the fake says: loaded from the cache
+    assert kernel_cli.ready_line().endswith(" s (cached)")
 
 
 def test_python_has_no_warm_up(numba_missing):
-    kernel_choice.warm_up.cache_clear()
+    kernel_choice.warm_up_report.cache_clear()
     assert kernel_choice.warm_up() is None and kernel_cli.ready_line() is None
-    kernel_choice.warm_up.cache_clear()
+    kernel_choice.warm_up_report.cache_clear()
 
 
 # -- the estimate: a speed per kernel -------------------------------------------------------------------------

@@ -37,19 +37,25 @@ def numba_version() -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def warm_up() -> float | None:
-    """Load and compile the compiled kernel once in this process: the seconds it took, or None where it does
-    not load (the Python path). `sim.model.compiled.warm_up()`, when the package has one, compiles its
-    functions; numba keeps them on disk (cache=True), so a later process only loads them. The commands call
-    this once before the work: their line says the time, and worker processes then find the cache warm."""
+def warm_up_report() -> tuple[float, bool] | None:
+    """Load and compile the compiled kernel once in this process: (seconds it took, whether numba loaded it
+    from its disk cache), or None where it does not load (the Python path). `sim.model.compiled.warm_up()`,
+    when the package has one, compiles its functions and returns True when they all came from numba's cache
+    (cache=True: a later process only loads them). The commands call this once before the work: their line
+    says the time, and worker processes then find the cache warm."""
     if numba_problem() is not None:
         return None
     from . import compiled
     started = time.perf_counter()
     ready = getattr(compiled, "warm_up", None)
-    if ready is not None:
-        ready()
-    return time.perf_counter() - started
+    cached = ready() is True if ready is not None else False
+    return time.perf_counter() - started, cached
+
+
+def warm_up() -> float | None:
+    """The seconds loading and compiling the compiled kernel took in this process (once; None: python)."""
+    report = warm_up_report()
+    return None if report is None else report[0]
 
 
 def scenario_problem(scenario) -> str | None:
