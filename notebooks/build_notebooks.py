@@ -82,7 +82,8 @@ duration = None          # e.g. "10m": overrides the scenario's duration (None: 
 slos = None              # None: no instance start may fail on quota (in any replication)
 replications = 5         # paired replications per quota level (as `python -m sim quota` by default)
 confidence = 0.95
-workers = 2              # processes; the results do not depend on it'''),
+workers = 2              # processes; the results do not depend on it
+kernel = "auto"          # the request path: auto, python or compiled (sim notebook --kernel); same results'''),
         new_code_cell(SETUP.format(prefix="quota-notebook") + '''
 from sim.quota import quota_field, solve, write_quota
 from sim.report import summary_table
@@ -120,7 +121,7 @@ instances lag behind the desired ones (dashed) while the burst lasts. Under soft
 admits requests over the quota while the assumed headroom lasts: the printed `KMS pool` line counts them
 (`served over quota`), and `kms_usage.csv` per second. They are the region's spare capacity, not the quota."""),
         new_code_cell('''\
-current = run(sc, replications=REPLICATIONS, workers=WORKERS, baseline=False)
+current = run(sc, replications=REPLICATIONS, workers=WORKERS, baseline=False, kernel=kernel)
 folder = write_results(current, OUT / "current", plots=False)
 print(summary_table(current.summary))
 show(folder, "kms", "timeline", "cold_start")'''),
@@ -137,7 +138,7 @@ is the quota at which the objective holds even when the region has no spare capa
 best-effort service. The current quota is then run once more with the assumed headroom; the report's section
 "Soft enforcement" gives both figures."""),
         new_code_cell('''\
-answer = solve(sc, SLOS, replications=REPLICATIONS, confidence=CONFIDENCE, workers=WORKERS,
+answer = solve(sc, SLOS, replications=REPLICATIONS, confidence=CONFIDENCE, workers=WORKERS, kernel=kernel,
                progress=lambda line: print(line, flush=True))
 quota_folder = write_quota(answer, OUT / f"{sc.name}-quota")
 print(f"\\nrecommended: {answer.recommended:,}/min   current: {answer.current:,}/min   "
@@ -168,7 +169,7 @@ last column says how much was still served over the quota: at the recommendation
 a dependency."""),
         new_code_cell('''\
 raised = run(with_updates(sc, {quota_field(answer.protection): answer.recommended}),
-             replications=REPLICATIONS, workers=WORKERS, baseline=False)
+             replications=REPLICATIONS, workers=WORKERS, baseline=False, kernel=kernel)
 raised_folder = write_results(raised, OUT / "recommended", plots=False)
 show(raised_folder, "kms", "timeline")
 
@@ -232,7 +233,7 @@ def tour(name, faults, protection="hsm", service=None, kms=None):
         extra = {"seed": 7, "kms": kms or {}}
     key = {"id": "images", "name": HSM_KEY if protection == "hsm" else EKM_KEY, "protection": protection}
     data = {"name": name, "duration": RUN_S, **extra, "keys": [key], "services": [svc], "faults": faults}
-    result = run(scenario_from_dict(data, base_dir=ROOT))   # with its fault-free twin, on the same random streams
+    result = run(scenario_from_dict(data, base_dir=ROOT), kernel=kernel)   # with its fault-free twin, same streams
     folder = write_results(result, OUT / name, plots=False)
     s = result.summary["runs"][0]["services"][svc["name"]]
     failed = ", ".join(f"{n:,} {why}" for why, n in s["instance_starts_failed"].items() if n) or "none"
@@ -383,7 +384,8 @@ parameters ask for another (`python -m sim notebook fault_tour --scenario FILE` 
 service and the traffic of your scenario)."""),
         parameters_cell('''\
 scenario = None     # a scenario file: the tour runs on its first service and traffic (None: the built-in one)
-duration = None     # e.g. "5m": length of each run (None: 10 minutes, or the scenario's duration)'''),
+duration = None     # e.g. "5m": length of each run (None: 10 minutes, or the scenario's duration)
+kernel = "auto"     # the request path: auto, python or compiled (sim notebook --kernel); same results'''),
         new_code_cell(SETUP.format(prefix="fault-tour") + TOUR_SETUP),
     ]
     for _, text, code, charts in SECTIONS:

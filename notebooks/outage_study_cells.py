@@ -40,7 +40,8 @@ slo = None                  # None: failed requests under 1% (written in the nex
 replications = 2            # paired replications per cell, level and arm
 workers = 2                 # local processes; the results do not depend on it
 max_hours = 24              # each study refuses work estimated above this many hours (sim notebook sets it)
-yes = False                 # True: run even above max_hours (sim notebook --yes sets it)'''),
+yes = False                 # True: run even above max_hours (sim notebook --yes sets it)
+kernel = "auto"             # the request path: auto, python or compiled (sim notebook --kernel); same results'''),
         new_code_cell(setup.format(prefix="outage-study") + '''
 import csv, json
 import matplotlib.pyplot as plt
@@ -54,7 +55,7 @@ sc = load_scenario(SCENARIO, {"duration": duration} if duration else None)
 SERVICE = service or sc.services[0].name
 FAULT = sc.faults[outage]
 COMMON = ["--replications", str(replications), "--workers", str(workers), "--quiet", "--max-hours", str(max_hours),
-          *(["--yes"] if yes else [])]
+          *(["--yes"] if yes else []), "--kernel", kernel]
 if duration:
     COMMON += ["--duration", str(duration)]
 print(f"{sc.name}: service {SERVICE}; fault {outage}: {FAULT.kind} at {FAULT.at:g} s for {FAULT.duration:g} s")'''),

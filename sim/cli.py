@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from sim import estimate
+from sim import estimate, kernel
+from sim.model.kernel_choice import KernelUnavailable
 from sim.scenario import ScenarioError, load_with_warnings, scenario_json_schema, scenario_markdown
 from sim.study.cluster import add_scheduler_argument
 from sim.output_folder import OutputFolderError
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="do not draw charts")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors (no warnings either)")
     add_scheduler_argument(run)
+    kernel.add_argument(run)
     estimate.add_arguments(run)
 
     quota = commands.add_parser("quota", help="find the smallest KMS quota that meets service-level objectives",
@@ -165,6 +167,7 @@ def _study_options(parser, suffix: str, quiet: bool = True) -> None:
                         help=f"continue an interrupted {suffix} from its saved units (<out>.partial)")
     if quiet:
         parser.add_argument("--quiet", action="store_true", help="no progress, estimate or table; errors only")
+    kernel.add_argument(parser)
     estimate.add_arguments(parser)
 
 
@@ -212,6 +215,7 @@ def _run(args: argparse.Namespace) -> int:
         print(refusal, file=sys.stderr)
         return 2
     if not args.quiet:           # which Azure function(s) a `top:` replay picked (also in manifest.json)
+        print(kernel.request_path_line(args.kernel, scenario))
         for svc in scenario.services:
             line = svc.traffic.trace.picked_line() if svc.traffic.trace is not None else None
             if line:
@@ -285,6 +289,9 @@ def _main(argv: list[str] | None = None) -> int:
                 print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
             return 0
         return _run(args)
+    except KernelUnavailable as exc:   # --kernel compiled where it cannot run (estimate.check_work says it first)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except StudyError as exc:  # a Dask scheduler not reached, Dask not installed: one line
         print(exc, file=sys.stderr)
         return 2

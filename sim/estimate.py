@@ -16,6 +16,11 @@ version and machine) holding a calibration (a short run of a built-in scenario t
 best case) and the speeds the last completed commands achieved in wall seconds (`learn`: what a busy
 machine really gives). The estimate is a range: from the fastest to the slowest of these figures.
 
+Each request path (`--kernel`: python or compiled, sim/model/kernel_choice.py) has its own speed: it is
+calibrated with that kernel, cached under a key naming it (the python figures keep their old keys), learned
+from commands that ran on it alone, and `CMEK_SIM_SPEED` may give one figure for every kernel or one per
+kernel (`python=150000,compiled=3000000`). The estimate uses the speed of the kernel each scenario will run.
+
 A light module (standard library only): the model is imported only to calibrate.
 """
 from __future__ import annotations
@@ -34,6 +39,7 @@ from .estimate_work import Work, rate_integral, scenario_work, LABELS, PROCESS_B
 
 DEFAULT_LIMIT_HOURS = 24.0
 SPEED_ENV = "CMEK_SIM_SPEED"
+KERNELS = ("python", "compiled")      # the request paths a --kernel choice resolves to (model/kernel_choice.py)
 QUOTA_LEVELS = 10            # levels `sim quota` typically runs (bracket, bisection, the answer and 80% of it)
 DAY_S = 86400.0
 OBSERVED_KEPT = 10           # completed commands whose speed the range remembers
@@ -123,28 +129,47 @@ def machine_key() -> str:
             f"{platform.machine()} | {cpu_model()} x{os.cpu_count()}")
 
 
-def calibrate() -> float:
-    """Simulated requests per second of one process, from a short run of a built-in scenario.
+def calibrate(kernel: str = "python") -> float:
+    """Simulated requests per second of one process on `kernel`, from a short run of a built-in scenario.
 
     Timed in CPU seconds of this process, not wall seconds: other work on a busy machine at the moment of
     the calibration would otherwise be cached as this machine's speed for good (the learned figures say
-    how busy it usually is)."""
+    how busy it usually is). The compiled kernel is compiled first: its compile time, paid once per
+    process, is not its speed."""
+    from .model.kernel_choice import warm_up
     from .model.world import World
     from .scenario import scenario_from_dict
     scenario = scenario_from_dict(CALIBRATION, "<calibration>")
+    if kernel == "compiled":
+        warm_up()
     started = time.process_time()
-    out = World(scenario, 0, keep_logs=False).run()
+    out = World(scenario, 0, keep_logs=False, kernel=kernel).run()
     cpu = time.process_time() - started
     arrived = sum(s["requests"]["arrived"] for s in out.summary["services"].values())
     return arrived / max(cpu, 1e-6)
 
 
-def _env_speed() -> float | None:
+def _env_speed(kernel: str = "python") -> float | None:
+    """CMEK_SIM_SPEED's figure for `kernel`: one number for every kernel, or KERNEL=N,... (None: not set, or
+    no figure for this kernel); ValueError (one line) when it is neither."""
     text = os.environ.get(SPEED_ENV)
     if not text:
         return None
+    if "=" not in text:
+        return _speed_figure(text, text)
+    figures = {}
+    for part in text.split(","):
+        name, _, figure = part.partition("=")
+        if name.strip() not in KERNELS:
+            raise ValueError(f"{SPEED_ENV}: {part.strip()!r}: write one number, or KERNEL=N for "
+                             f"{' and '.join(KERNELS)} (e.g. python=150000,compiled=3000000)")
+        figures[name.strip()] = _speed_figure(figure, text)
+    return figures.get(kernel)
+
+
+def _speed_figure(figure: str, text: str) -> float:
     try:
-        value = float(text)
+        value = float(figure)
     except ValueError:
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
@@ -172,39 +197,45 @@ def _write_cache(cached: dict) -> None:
         pass
 
 
-def _observed_key() -> str:
-    return f"{machine_key()} | observed"
+def speed_key(kernel: str = "python") -> str:
+    """The cache key of `kernel`'s calibration on this machine (python: the key of before the kernels)."""
+    return machine_key() if kernel == "python" else f"{machine_key()} | {kernel}"
 
 
-def speed() -> float:
-    """Simulated requests per second of one process with a core to itself: CMEK_SIM_SPEED, the cached
-    calibration, or a calibration (then cached)."""
-    value = _env_speed()
+def _observed_key(kernel: str = "python") -> str:
+    return f"{speed_key(kernel)} | observed"
+
+
+def speed(kernel: str = "python") -> float:
+    """Simulated requests per second of one process with a core to itself on `kernel`: CMEK_SIM_SPEED, the
+    cached calibration, or a calibration (then cached)."""
+    value = _env_speed(kernel)
     if value is not None:
         return value
-    cached, key = _read_cache(), machine_key()
+    cached, key = _read_cache(), speed_key(kernel)
     value = cached.get(key)
     if isinstance(value, (int, float)) and value > 0:
         return float(value)
-    value = calibrate()
+    value = calibrate(kernel)
     cached = _read_cache()                 # re-read: another command may have written meanwhile
     cached[key] = round(value)
     _write_cache(cached)
     return value
 
 
-def observed_speeds() -> list[float]:
-    """The speeds the last completed commands achieved on this machine (per worker, in wall seconds)."""
-    values = _read_cache().get(_observed_key())
+def observed_speeds(kernel: str = "python") -> list[float]:
+    """The speeds the last completed commands on `kernel` achieved on this machine (per worker, wall seconds)."""
+    values = _read_cache().get(_observed_key(kernel))
     return [float(v) for v in values if isinstance(v, (int, float)) and v > 0] if isinstance(values, list) else []
 
 
-def speed_range() -> tuple[float, float]:
-    """(fastest, slowest) known speed: CMEK_SIM_SPEED alone when set; else the calibration and the learned."""
-    fixed = _env_speed()
+def speed_range(kernel: str = "python") -> tuple[float, float]:
+    """(fastest, slowest) known speed of `kernel`: CMEK_SIM_SPEED alone when set; else the calibration and the
+    learned."""
+    fixed = _env_speed(kernel)
     if fixed is not None:
         return fixed, fixed
-    speeds = [speed(), *observed_speeds()]
+    speeds = [speed(kernel), *observed_speeds(kernel)]
     return max(speeds), min(speeds)
 
 
@@ -215,17 +246,17 @@ _checked: dict = {}                        # the last check_work of this process
 def learn(now: float | None = None) -> float | None:
     """After a command completed: remember the speed it achieved (its estimated cost per wall second and
     worker). Not with CMEK_SIM_SPEED, not after a command shorter than LEARN_MIN_WALL_S. Returns the speed."""
-    if not _checked or os.environ.get(SPEED_ENV):
-        return None
+    if not _checked or os.environ.get(SPEED_ENV) or _checked.get("kernel") is None:
+        return None                        # a fixed figure, or work on both kernels: nothing to attribute
     checked = _checked.copy()
     _checked.clear()
     wall = (time.monotonic() if now is None else now) - checked["started"]
     if wall < LEARN_MIN_WALL_S or checked["cost"] <= 0:
         return None
     value = checked["cost"] / (wall * checked["workers"])
-    cached = _read_cache()
-    kept = [v for v in cached.get(_observed_key()) or [] if isinstance(v, (int, float))]
-    cached[_observed_key()] = (kept + [round(value)])[-OBSERVED_KEPT:]
+    cached, key = _read_cache(), _observed_key(checked["kernel"])
+    kept = [v for v in cached.get(key) or [] if isinstance(v, (int, float))]
+    cached[key] = (kept + [round(value)])[-OBSERVED_KEPT:]
     _write_cache(cached)
     return value
 
@@ -240,21 +271,27 @@ def physical_memory() -> float | None:
 
 
 def estimate(scenarios, replications: int, *, workers: int = 1, baseline: bool = True,
-             rate: float | None = None, keeps_runs: bool = False) -> Estimate:
+             rate: float | None = None, keeps_runs: bool = False, kernels=None) -> Estimate:
     """The work of running each scenario (a list: one per cell or level) `replications` times.
 
     Workers that can run at once: at most one per unit (cell x replication); `rate` overrides the speeds;
-    keeps_runs: the command keeps every run until the end (`sim run`)."""
+    keeps_runs: the command keeps every run until the end (`sim run`); kernels: the request path each
+    scenario runs on (python or compiled; default python), whose speed counts for its work."""
     scenarios = list(scenarios) if isinstance(scenarios, (list, tuple)) else [scenarios]
-    work = Work()
-    for scenario in scenarios:
-        work.add(scenario_work(scenario, baseline), replications)
+    kernels = ["python"] * len(scenarios) if kernels is None else list(kernels)
+    work, by_kernel = Work(), {}
+    for scenario, kernel in zip(scenarios, kernels):
+        one = scenario_work(scenario, baseline)
+        work.add(one, replications)
+        by_kernel.setdefault(kernel, Work()).add(one, replications)
     parallel = max(1, min(int(workers or 1), len(scenarios) * max(1, replications)))
-    fast, slow = (rate, rate) if rate is not None else speed_range()
     memory = parallel * (PROCESS_BYTES + work.run_bytes) + (work.kept_bytes if keeps_runs else 0.0)
-    cost = work.cost
-    return Estimate(work, cost / (fast * parallel), parallel,
-                    None if slow == fast else cost / (slow * parallel), memory)
+    fast_s = slow_s = 0.0
+    for kernel, part in by_kernel.items():
+        fast, slow = (rate, rate) if rate is not None else speed_range(kernel)
+        fast_s += part.cost / (fast * parallel)
+        slow_s += part.cost / (slow * parallel)
+    return Estimate(work, fast_s, parallel, None if slow_s == fast_s else slow_s, memory)
 
 
 def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline: bool = True,
@@ -264,7 +301,18 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
 
     On a local machine no more workers run at once than it has cores; with a Dask scheduler (args.scheduler)
     `workers` is taken as given. On refusal nothing is printed here: the caller prints the one line.
-    learn_speed: the command runs the whole work (not a resumed part), so its wall time teaches the speed."""
+    learn_speed: the command runs the whole work (not a resumed part), so its wall time teaches the speed.
+
+    args.kernel (--kernel) is checked here first, before any work: `compiled` where it cannot run is refused
+    in one line; where the compiled kernel runs it is compiled now, once (`compiled kernel ready in ...`),
+    and the estimate uses the speed of the kernel each scenario runs on."""
+    from .kernel import kernel_of, ready_line, resolve_all
+    from .model.kernel_choice import KernelUnavailable
+    listed = scenarios if isinstance(scenarios, (list, tuple)) else [scenarios]
+    try:
+        kernels = resolve_all(kernel_of(args), listed)
+    except KernelUnavailable as exc:
+        return f"error: {exc}"
     note, on = None, None
     if not getattr(args, "scheduler", None) and not os.environ.get("DASK_SCHEDULER_ADDRESS"):
         from .study.local import MAX_WORKERS_PER_CORE, usable_workers
@@ -280,7 +328,8 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
         on = (f"the Dask cluster's {threads} worker thread{'' if threads == 1 else 's'}" if threads else
               "the Dask cluster, with one worker thread (it has none yet)")
     try:
-        work = estimate(scenarios, replications, workers=workers, baseline=baseline, keeps_runs=keeps_runs)
+        work = estimate(listed, replications, workers=workers, baseline=baseline, keeps_runs=keeps_runs,
+                        kernels=kernels)
     except ValueError as exc:              # a bad CMEK_SIM_SPEED
         return f"error: {exc}"
     work.on = on
@@ -296,11 +345,14 @@ def check_work(scenarios, replications: int, args, *, workers: int = 1, baseline
             return (f"refused: {said}; more than this machine's {format_bytes(memory)} of memory; raise "
                     "timeseries_interval, shorten the scenario, use fewer instances or workers, or run anyway "
                     "with --yes")
+    ready = ready_line() if "compiled" in kernels else None     # compiled once, before the work (not refused)
     if not quiet:
-        print(work.line() if note is None else f"{note}\n{work.line()}", file=sys.stderr, flush=True)
+        lines = [line for line in (ready, note, work.line()) if line]
+        print("\n".join(lines), file=sys.stderr, flush=True)
     _checked.clear()
-    if learn_speed:
-        _checked.update(cost=work.work.cost, workers=work.workers, started=time.monotonic())
+    if learn_speed:           # kernel None: work on both kernels teaches neither speed
+        _checked.update(cost=work.work.cost, workers=work.workers, started=time.monotonic(),
+                        kernel=kernels[0] if len(set(kernels)) == 1 else None)
     return None
 
 

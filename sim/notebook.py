@@ -5,8 +5,9 @@ Generic: any notebook of notebooks/ whose cell tagged `parameters` (papermill's 
 can be run; `--duration` and `-p NAME=VALUE` set the other parameters it defines. The scenario is checked
 first (its problems, one line each, exit 2), then the work the notebook will simulate is estimated
 (sim/notebook_work.py) and refused above `--max-hours` unless `--yes`, like every command that simulates; a
-notebook that declares `max_hours` and `yes` gets them, for the commands it runs itself. `scenario`,
-`duration`, `max_hours` and `yes` have their own options: `-p` cannot replace what was checked. The notebook
+notebook that declares `max_hours`, `yes` and `kernel` gets them, for the runs and commands it makes itself.
+`scenario`, `duration`, `max_hours`, `yes` and `kernel` have their own options: `-p` cannot replace what was
+checked. The notebook
 runs in the notebooks folder (as in Jupyter) with the scenario's absolute path; the folder is written
 atomically (sim.results.atomic_folder) with a manifest.json saying what ran. Needs the `notebook` extra
 (papermill, nbconvert).
@@ -37,11 +38,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--duration", metavar="D", help="simulated time, e.g. 10m (overrides the scenario's)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="another parameter of the notebook (VALUE read as YAML: 3, 0.9, [a, b]); repeatable")
-    from . import estimate
+    from . import estimate, kernel
+    kernel.add_argument(parser)
     estimate.add_arguments(parser)
 
 
-OWN_OPTIONS = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes"}
+OWN_OPTIONS = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes",
+               "kernel": "--kernel"}
 
 
 def report_html(nb, exporter_class) -> str:
@@ -90,6 +93,9 @@ def _parameters(args, declared: dict) -> dict | str:
         values["max_hours"] = args.max_hours
     if "yes" in declared:
         values["yes"] = bool(args.yes)
+    if "kernel" in declared:                         # the notebook's runs on the request path asked for
+        from .kernel import kernel_of
+        values["kernel"] = kernel_of(args)
     return values
 
 

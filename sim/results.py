@@ -103,7 +103,8 @@ def _write_all(result, d: Path) -> None:
     manifest = {"seed": sc.seed, "replications": result.summary["replications"], "version": _version(),
                 "git_commit": _git_commit(), "python": platform.python_version(), "simpy": simpy.__version__,
                 "numpy": np.__version__, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "wall_seconds": round(result.wall_seconds, 3), "baseline": result.baseline0 is not None}
+                "wall_seconds": round(result.wall_seconds, 3), "baseline": result.baseline0 is not None,
+                "kernel": result.kernel}
     picked = _trace_functions(sc)
     if picked:
         manifest["trace_functions"] = picked

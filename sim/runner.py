@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .kernel import kernel_of
 from .metrics import aggregate_runs
 from .model.summary import run_summary
 from .model.world import RunOutput, World
@@ -24,6 +25,12 @@ class RunResult:
     baseline0: RunOutput | None        # the fault-free twin of replication 0, for the charts
     summary: dict
     wall_seconds: float
+
+    @property
+    def kernel(self) -> str:
+        """The request path the replications ran on: python or compiled (both, joined by +, only when
+        workers resolved --kernel auto differently: a Dask cluster whose workers differ)."""
+        return "+".join(sorted({o.kernel for o in self.outputs}))
 
 
 def fault_free(scenario: Scenario) -> Scenario:
@@ -63,33 +70,35 @@ def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
 
 
 def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, keep_usage: bool = False,
-                    progress=None):
+                    kernel: str = "auto", progress=None):
     """One replication (and its twin); a top-level function so worker processes can run it. `keep_usage`:
-    every replication keeps its kms_usage rows (replication 0 always does)."""
+    every replication keeps its kms_usage rows (replication 0 always does); `kernel`: the user's --kernel,
+    resolved here, in the process that runs it."""
     scenario = scenario_from_dict(resolved, source, base_dir)
-    out = World(scenario, r, keep_logs=(r == 0), keep_usage=keep_usage).run(progress)
+    out = World(scenario, r, keep_logs=(r == 0), keep_usage=keep_usage, kernel=kernel).run(progress)
     twin = None
     if baseline and scenario.faults:
-        twin = World(fault_free(scenario), r, keep_logs=False).run()
+        twin = World(fault_free(scenario), r, keep_logs=False, kernel=kernel).run()
     if twin is not None:
         out.summary = run_summary(out.service_sections, out.summary["kms"], capacity_loss(out, twin, scenario))
     return out, (twin if r == 0 else None)
 
 
 def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
-        progress=None, scheduler: str | None = None, keep_usage: bool = False) -> RunResult:
+        progress=None, scheduler: str | None = None, keep_usage: bool = False, kernel: str = "auto") -> RunResult:
     """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance.
 
-    workers > 1: local worker processes; scheduler: a Dask scheduler address (the replications run there).
+    workers > 1: local worker processes; scheduler: a Dask scheduler address (the replications run there);
+    kernel: --kernel (auto, python, compiled), passed to every replication as it is.
     """
     n = replications or scenario.replications
     t0 = time.perf_counter()
     args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
     if scheduler or (workers > 1 and n > 1):
-        results = map_on(run_replication, [(*args, r, baseline, keep_usage) for r in range(n)],
+        results = map_on(run_replication, [(*args, r, baseline, keep_usage, kernel) for r in range(n)],
                          workers=min(workers, n), scheduler=scheduler)
     else:
-        results = [run_replication(*args, r, baseline, keep_usage,
+        results = [run_replication(*args, r, baseline, keep_usage, kernel,
                                    None if progress is None else (lambda f, r=r: progress((r + f) / n)))
                    for r in range(n)]
     outputs = [o for o, _ in results]
@@ -145,7 +154,8 @@ def run_cli(scenario: Scenario, args) -> int:
         return 2
     bar = run_progress(scenario.name, sys.stderr, enabled=show)
     result = run(scenario, replications=args.replications, workers=args.workers or 1,
-                 baseline=not args.no_baseline, progress=bar, scheduler=scheduler_address(args))
+                 baseline=not args.no_baseline, progress=bar, scheduler=scheduler_address(args),
+                 kernel=kernel_of(args))
     if bar is not None:
         bar.close()
     from .plots import write_charts             # the charts read the folder: drawn into it before it moves

@@ -134,3 +134,13 @@ def test_a_worker_killed_mid_unit_has_its_unit_rerun(address):
     assert killed, "no worker was killed mid-unit"
     assert sorted(u.key for u, _ in results) == sorted(local)       # each unit once: none lost, none twice
     assert by_key(results) == local
+
+
+def test_the_kernel_choice_reaches_the_dask_workers(address):
+    """--kernel travels in the unit, not in the environment (a Dask worker is another machine): an impossible
+    choice fails on the worker, where World resolves it."""
+    from sim.model.kernel_choice import KernelUnavailable
+    sc = load_scenario(STEADY, {"duration": "1m", "warmup": 0, "replications": 1})
+    units = units_for(with_updates(sc, {"services.0.traffic.rate": 37.0}), 0, 1, kernel="bogus")
+    with deadline(120), pytest.raises(KernelUnavailable, match="'bogus'"):
+        list(run_units(units, scheduler=address))

@@ -93,7 +93,7 @@ def test_scenario_work_counts_twins_replications_and_cells():
 
 def test_speed_env_respected(monkeypatch):
     monkeypatch.setenv(estimate.SPEED_ENV, "2000")
-    monkeypatch.setattr(estimate, "calibrate", lambda: pytest.fail("calibrated despite CMEK_SIM_SPEED"))
+    monkeypatch.setattr(estimate, "calibrate", lambda kernel="python": pytest.fail("calibrated despite CMEK_SIM_SPEED"))
     sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 10}}, duration="1000s"))
     cost = estimate.estimate([sc], 2).work.cost
     assert cost >= 20000 and estimate.estimate([sc], 2).wall_seconds == pytest.approx(cost / 2000)
@@ -105,7 +105,7 @@ def test_speed_is_calibrated_once_and_cached(monkeypatch, tmp_path):
     monkeypatch.delenv(estimate.SPEED_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     calls = []
-    monkeypatch.setattr(estimate, "calibrate", lambda: calls.append(1) or 12345.0)
+    monkeypatch.setattr(estimate, "calibrate", lambda kernel="python": calls.append(1) or 12345.0)
     assert estimate.speed() == 12345.0 and estimate.speed() == 12345.0
     assert calls == [1]
     cached = json.loads((tmp_path / "cmek-sim" / "speed.json").read_text())
@@ -298,7 +298,7 @@ def yaml_load(path):
 def cache(monkeypatch, tmp_path):
     monkeypatch.delenv(estimate.SPEED_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(estimate, "calibrate", lambda: 100000.0)
+    monkeypatch.setattr(estimate, "calibrate", lambda kernel="python": 100000.0)
     return tmp_path / "cmek-sim" / "speed.json"
 
 
@@ -306,7 +306,7 @@ def test_learned_speeds_widen_the_estimate_into_a_range(cache):
     sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 100}}, duration="1h"))
     alone = estimate.estimate([sc], 1)
     assert alone.slow_wall_seconds is None                             # only the calibration: one figure
-    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None)
+    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None, kernel="python")
     assert estimate.check_work([sc], 1, args, quiet=True) is None
     learned = estimate.learn(now=estimate._checked["started"] + 20.0)  # it took 20 s
     assert learned == pytest.approx(alone.work.cost / 20.0)
@@ -324,13 +324,13 @@ def test_the_slow_end_decides_the_refusal(cache):
     work = estimate.estimate([sc], 1)
     assert work.slow_wall_seconds == pytest.approx(4 * work.wall_seconds)
     hours = (work.wall_seconds + work.slow_wall_seconds) / 2 / 3600       # between the two ends
-    args = argparse.Namespace(max_hours=hours, yes=False, scheduler=None)
+    args = argparse.Namespace(max_hours=hours, yes=False, scheduler=None, kernel="python")
     assert estimate.check_work([sc], 1, args, quiet=True).startswith("refused:")
 
 
 def test_short_commands_and_a_fixed_speed_teach_nothing(cache, monkeypatch):
     sc = scenario_from_dict(make_scenario(service={"traffic": {"rate": 1}}, duration="1m"))
-    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None)
+    args = argparse.Namespace(max_hours=24.0, yes=False, scheduler=None, kernel="python")
     estimate.check_work([sc], 1, args, quiet=True)
     assert estimate.learn(now=estimate._checked["started"] + 1.0) is None      # shorter than 5 s
     monkeypatch.setenv(estimate.SPEED_ENV, "5000")

@@ -73,7 +73,7 @@ def test_every_notebook_takes_a_scenario():
      f"{SCENARIO}: duration: must be a duration such as 30s, 150ms, 15m or 1h30m (largest unit first, each unit "
      "once), got '30m1h'"),
     (["fault_tour", "--scenario", str(SCENARIO), "-p", "replications=3"],
-     "error: notebook fault_tour has no parameter replications (its parameters: scenario, duration)"),
+     "error: notebook fault_tour has no parameter replications (its parameters: scenario, duration, kernel)"),
     (["fault_tour", "--scenario", str(SCENARIO), "-p", "duration"], "error: -p duration: write NAME=VALUE"),
 ])
 def test_bad_input_is_one_line(args, expected, capsys):
@@ -114,9 +114,10 @@ def test_the_estimate_counts_the_notebooks_runs():
     assert len(scenarios) > 2 * (6 + 8) and baseline is True                   # the sweep, the solve and the arms
 
 
-@pytest.mark.parametrize("name", ["scenario", "duration", "max_hours", "yes"])
+@pytest.mark.parametrize("name", ["scenario", "duration", "max_hours", "yes", "kernel"])
 def test_p_cannot_replace_what_was_checked(name, capsys):
-    option = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes"}[name]
+    option = {"scenario": "--scenario", "duration": "--duration", "max_hours": "--max-hours", "yes": "--yes",
+              "kernel": "--kernel"}[name]
     assert main(["notebook", "outage_study", "--scenario", str(SCENARIO), "-p", f"{name}=other.yaml"]) == 2
     assert capsys.readouterr().err.splitlines() == [f"error: -p {name}=other.yaml: {name} is set with {option}"]
 
@@ -129,6 +130,7 @@ def test_outage_study_takes_the_limit_from_the_command():
     declared = papermill.inspect_notebook(str(NOTEBOOKS / "outage_study.ipynb"))
     args = argparse.Namespace(name="outage_study", scenario=str(SCENARIO), duration=None, parameter=[],
                               max_hours=3.0, yes=False)
-    assert _parameters(args, declared) == {"scenario": str(SCENARIO.resolve()), "max_hours": 3.0, "yes": False}
+    assert _parameters(args, declared) == {"scenario": str(SCENARIO.resolve()), "max_hours": 3.0, "yes": False,
+                                           "kernel": "auto"}
     source = "".join(c.source for c in nbformat.read(NOTEBOOKS / "outage_study.ipynb", as_version=4).cells)
     assert '"--max-hours", str(max_hours)' in source and '*(["--yes"] if yes else [])' in source

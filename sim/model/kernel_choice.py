@@ -8,6 +8,7 @@ not mirror: those services run on the Python path).
 from __future__ import annotations
 
 import functools
+import time
 
 CHOICES = ("auto", "python", "compiled")
 
@@ -25,6 +26,36 @@ def numba_problem() -> str | None:
     except Exception as exc:                       # any import failure means: use the Python path
         return f"numba does not load here ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return None
+
+
+def numba_version() -> str | None:
+    """numba's version when the compiled kernel loads here, else None."""
+    if numba_problem() is not None:
+        return None
+    import numba
+    return numba.__version__
+
+
+@functools.lru_cache(maxsize=1)
+def warm_up_report() -> tuple[float, bool] | None:
+    """Load and compile the compiled kernel once in this process: (seconds it took, whether numba loaded it
+    from its disk cache), or None where it does not load (the Python path). `sim.model.compiled.warm_up()`,
+    when the package has one, compiles its functions and returns True when they all came from numba's cache
+    (cache=True: a later process only loads them). The commands call this once before the work: their line
+    says the time, and worker processes then find the cache warm."""
+    if numba_problem() is not None:
+        return None
+    from . import compiled
+    started = time.perf_counter()
+    ready = getattr(compiled, "warm_up", None)
+    cached = ready() is True if ready is not None else False
+    return time.perf_counter() - started, cached
+
+
+def warm_up() -> float | None:
+    """The seconds loading and compiling the compiled kernel took in this process (once; None: python)."""
+    report = warm_up_report()
+    return None if report is None else report[0]
 
 
 def scenario_problem(scenario) -> str | None:

@@ -47,6 +47,7 @@ class RunOutput:
     fault_log: list = field(default_factory=list)
     fault_windows: list = field(default_factory=list)    # fault_windows.csv rows
     quota_in_force: list = field(default_factory=list)   # quota_in_force.csv rows
+    kernel: str = "python"           # the request path that ran: 'python' or 'compiled' (manifest.json)
 
 
 class World:
@@ -161,7 +162,7 @@ class World:
         out = RunOutput(run_summary(sections, kms),
                         {name: svc.recorder.timeseries() for name, svc in self.services.items()},
                         {name: svc.recorder.ready_steps for name, svc in self.services.items()},
-                        sections)
+                        sections, kernel=self.kernel)
         if self.keep_logs:
             out.audit = self.stats.audit
             out.run_errors = self.run_errors

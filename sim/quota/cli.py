@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..kernel import kernel_of
 from ..slo import SloError, parse_slo
 from .files import write_quota
 from .solver import QuotaError, Solver
@@ -22,7 +23,8 @@ def main(args) -> int:
         solver = Solver(scenario, slos, confidence=args.confidence, replications=args.replications,
                         workers=max(1, args.workers or 1), protection=args.protection,
                         scheduler=scheduler_address(getattr(args, "scheduler", None)),
-                        progress=lambda text: print(text, file=sys.stderr, flush=True))
+                        progress=lambda text: print(text, file=sys.stderr, flush=True),
+                        kernel=kernel_of(args))
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-quota", suffixes=(PARTIAL_SUFFIX,))
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)

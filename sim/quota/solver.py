@@ -144,7 +144,8 @@ class QuotaResult:
 
 class Solver:
     def __init__(self, scenario, slos: list[Slo], *, confidence: float = 0.95, replications: int = 5,
-                 workers: int = 1, protection: str | None = None, progress=None, scheduler: str | None = None):
+                 workers: int = 1, protection: str | None = None, progress=None, scheduler: str | None = None,
+                 kernel: str = "auto"):
         if not 0.5 <= confidence < 1:
             raise QuotaError(f"--confidence must be at least 0.5 and below 1, got {confidence:g}")
         if replications < 2:
@@ -175,6 +176,7 @@ class Solver:
         self.progress = progress or (lambda text: None)
         self.levels: dict[float, Level] = {}
         self.scheduler = scheduler
+        self.kernel = kernel              # --kernel, passed on to every run as it is
         self.store = None                 # the resume store (a folder), set by the command
         self.unconstrained: Level | None = None
         self.short_cut_from: int | None = None     # levels at or above it reuse the unlimited run (solve sets it)
@@ -184,7 +186,7 @@ class Solver:
         from ..scenario import with_updates
         return run(with_updates(self.scenario, {self.field: rpm}), replications=self.replications,
                    workers=self.workers, baseline=self.baseline, scheduler=self.scheduler,
-                   keep_usage=self.scenario.warmup > 0)
+                   keep_usage=self.scenario.warmup > 0, kernel=self.kernel)
 
     def _summary(self, rpm: float, scenario=None) -> dict:
         """The level's runs through the study engine (local processes or a Dask cluster), in replication order."""
@@ -193,7 +195,7 @@ class Solver:
         from ..study.units import study_summary
         [runs] = run_cells([with_updates(scenario or self.scenario, {self.field: rpm})], self.replications,
                            baseline=self.baseline, workers=self.workers, scheduler=self.scheduler,
-                           first_cell=len(self.levels) + 1, store=self.store)
+                           first_cell=len(self.levels) + 1, store=self.store, kernel=self.kernel)
         return study_summary(runs)
 
     def evaluate(self, rpm: float) -> Level:

@@ -75,11 +75,14 @@ def run_units(units: Iterable[Unit], *, workers: int = 1, scheduler: str | None 
 
 
 def run_cells(scenarios: list, replications: int, *, baseline: bool, workers: int = 1, scheduler: str | None = None,
-              progress: bool = False, first_cell: int = 0, store: Path | None = None) -> list[list[dict]]:
+              progress: bool = False, first_cell: int = 0, store: Path | None = None,
+              kernel: str = "auto") -> list[list[dict]]:
     """Each scenario (one cell, numbered from `first_cell`) run `replications` times on paired streams; per
     cell, its run summaries in replication order (for the studies that keep whole summaries: solve, quota,
-    sensitivity; a sweep reduces each unit as it arrives instead). store: the resume store, as for run_units."""
-    units = [u for i, sc in enumerate(scenarios) for u in units_for(sc, first_cell + i, replications, baseline)]
+    sensitivity; a sweep reduces each unit as it arrives instead). store: the resume store, as for run_units;
+    kernel: --kernel, carried by every unit."""
+    units = [u for i, sc in enumerate(scenarios)
+             for u in units_for(sc, first_cell + i, replications, baseline, kernel)]
     done = {(u.cell, u.replication): summary
             for u, summary in run_units(units, workers=workers, scheduler=scheduler, progress=progress,
                                             store=store)}

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ..assumptions import BY_PARAMETER, SETTINGS
+from ..kernel import kernel_of
 from ..slo import SloError, metric, metric_name, parse_metric
 from ..windows import WindowError, with_windows
 from .cluster import scheduler_address
@@ -159,12 +160,12 @@ def _solve_request(args, scenario):
 
 
 def run_arms(arms, replications: int, *, baseline: bool, workers: int, scheduler, quiet: bool,
-             store=None) -> dict[int, list]:
+             store=None, kernel: str = "auto") -> dict[int, list]:
     """Every arm's replications through the study engine (each unit saved in `store`, the resume store); per
     cell, run summaries in replication order."""
     from .engine import run_cells
     runs = run_cells(arms.cells, replications, baseline=baseline, workers=workers, scheduler=scheduler,
-                     progress=not quiet, store=store)
+                     progress=not quiet, store=store, kernel=kernel)
     return dict(enumerate(runs))
 
 
@@ -224,12 +225,14 @@ def main(args) -> int:
     except PartialFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    kernel = kernel_of(args)
     runs = run_arms(arms, replications, baseline=baseline, workers=workers, scheduler=scheduler, quiet=args.quiet,
-                    store=partial / "units")
+                    store=partial / "units", kernel=kernel)
     data = analyse(scenario, arms, runs, metric_text, replications)
     if solve_slos:
         from .sensitivity_solve import solve_arms
-        data["solve"] = solve_arms(arms, args.solve, solve_slos, replications, workers=workers, scheduler=scheduler)
+        data["solve"] = solve_arms(arms, args.solve, solve_slos, replications, workers=workers, scheduler=scheduler,
+                                   kernel=kernel)
     if not write_then_discard(lambda: write_sensitivity(data, out), partial):
         return 2
     if not args.quiet:

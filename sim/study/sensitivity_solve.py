@@ -13,14 +13,15 @@ def check_solve(scenario, param: str, slos: list, replications: int):
     return Solver(scenario, param, slos, replications=max(2, replications))
 
 
-def solve_arms(arms, param: str, slos: list, replications: int, *, workers: int = 1, scheduler=None) -> dict:
+def solve_arms(arms, param: str, slos: list, replications: int, *, workers: int = 1, scheduler=None,
+               kernel: str = "auto") -> dict:
     """sensitivity.json's `solve` section: the answer of every arm, per assumption at low and at high."""
     from .solve import Solver, Unmet
     answers: dict[int, float | None] = {}
     for cell, scenario in enumerate(arms.cells):
         try:
             answers[cell] = Solver(scenario, param, slos, replications=max(2, replications), workers=workers,
-                                   scheduler=scheduler).solve().recommended
+                                   scheduler=scheduler, kernel=kernel).solve().recommended
         except Unmet:
             answers[cell] = None
     rows = [{"assumption": p, "answer_low": answers[lo], "answer_centre": answers[0], "answer_high": answers[hi]}

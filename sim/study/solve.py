@@ -104,7 +104,7 @@ def _number(value, what: str) -> float:
 class Solver:
     def __init__(self, scenario, param: str, slos: list[Slo], *, service: str | None = None,
                  low=None, high=None, confidence: float = 0.95, replications: int = 5, workers: int = 1,
-                 scheduler: str | None = None, progress=None):
+                 scheduler: str | None = None, progress=None, kernel: str = "auto"):
         from ..scenario import ScenarioError
         from .paths import current_value
         if not 0.5 <= confidence < 1:
@@ -122,7 +122,7 @@ class Solver:
             raise SolveError(f"--service {service!r}: no such service (the scenario has: {', '.join(names)})")
         self.scenario, self.param, self.slos, self.service = scenario, param, list(slos), service
         self.confidence, self.replications = confidence, replications
-        self.workers, self.scheduler = workers, scheduler
+        self.workers, self.scheduler, self.kernel = workers, scheduler, kernel
         self.store = None                 # the resume store (a folder), set by the command
         self.progress = progress or (lambda text: None)
         self.baseline = any(s.path[0] == "capacity_loss" for s in self.slos)
@@ -187,7 +187,8 @@ class Solver:
             raise SolveError(f"{self.param}={value:g} is not a valid setting ({exc.problems[0]}); "
                              "bound the search with --low/--high") from None
         [runs] = run_cells([scenario], self.replications, baseline=self.baseline, workers=self.workers,
-                           scheduler=self.scheduler, first_cell=len(self.levels), store=self.store)
+                           scheduler=self.scheduler, first_cell=len(self.levels), store=self.store,
+                           kernel=self.kernel)
         cost = level_cost(runs, windows_of(self.slos))   # every service's cost, before --service narrows
         if self.service is not None:
             runs = [{**r, "services": {self.service: r["services"][self.service]}} for r in runs]

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..kernel import kernel_of
 from ..slo import SloError, parse_slo
 
 
@@ -35,7 +36,8 @@ def main(args) -> int:
         scenario = load_with_warnings(args.file, {"duration": args.duration} if args.duration else {}, quiet=quiet)
         solver = Solver(scenario, args.param, slos, service=args.service, low=args.low, high=args.high,
                         confidence=args.confidence, replications=args.replications,
-                        workers=max(1, args.workers or 1), scheduler=scheduler_address(args.scheduler), progress=say)
+                        workers=max(1, args.workers or 1), scheduler=scheduler_address(args.scheduler), progress=say,
+                        kernel=kernel_of(args))
         out = check_output_folder(args.out or Path("results") / f"{scenario.name}-solve", suffixes=(PARTIAL_SUFFIX,))
     except ScenarioError as exc:
         print("\n".join(exc.problems), file=sys.stderr)

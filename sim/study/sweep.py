@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..kernel import kernel_of
 from ..scenario import ScenarioError, load_with_warnings
 from ..windows import WindowError, with_windows
 from .partial import PARTIAL_SUFFIX, PartialFolderError, discard, open_partial
@@ -92,7 +93,8 @@ def _run(cells, replications: int, specs, workers: int, args, partial: Path, fig
     from . import engine
     from .cluster import scheduler_address
     from .units import units_for
-    units = [u for c in cells for u in units_for(c.scenario, c.index, replications, baseline=True)]
+    units = [u for c in cells
+             for u in units_for(c.scenario, c.index, replications, baseline=True, kernel=kernel_of(args))]
     scheduler = scheduler_address(args.scheduler)
     for unit, summary in engine.run_units(units, workers=workers, scheduler=scheduler, store=partial / "units",
                                           progress=not args.quiet):

@@ -17,6 +17,8 @@ class Unit:
     source: str              # where the scenario came from, for messages
     base_dir: str | None     # for relative trace paths
     baseline: bool           # also run the fault-free twin (capacity_loss)
+    kernel: str = "auto"     # --kernel as the user gave it, resolved where the unit runs; not part of the
+                             # unit's identity (store.fingerprint): both request paths give the same results
 
     @property
     def key(self) -> str:
@@ -24,17 +26,18 @@ class Unit:
         return f"cell{self.cell:05d}-rep{self.replication:04d}"
 
 
-def units_for(scenario, cell: int, replications: int, baseline: bool = True) -> list[Unit]:
+def units_for(scenario, cell: int, replications: int, baseline: bool = True, kernel: str = "auto") -> list[Unit]:
     resolved = scenario.to_resolved_dict()
     source = str(scenario.source_path or "<scenario>")
     base_dir = None if scenario.base_dir is None else str(scenario.base_dir)
-    return [Unit(cell, r, resolved, source, base_dir, baseline) for r in range(replications)]
+    return [Unit(cell, r, resolved, source, base_dir, baseline, kernel) for r in range(replications)]
 
 
 def run_unit(unit: Unit) -> dict:
     """The replication's run summary (what summary.json holds under "runs"); a top-level function for workers."""
     from ..runner import run_replication
-    out, _twin = run_replication(unit.resolved, unit.source, unit.base_dir, unit.replication, unit.baseline)
+    out, _twin = run_replication(unit.resolved, unit.source, unit.base_dir, unit.replication, unit.baseline,
+                                 kernel=unit.kernel)
     return out.summary
 
 
