@@ -63,21 +63,21 @@ def capacity_loss(run: RunOutput, base: RunOutput, sc: Scenario) -> dict:
 
 
 def run_replication(resolved: dict, source: str, base_dir, r: int, baseline: bool, keep_usage: bool = False,
-                    progress=None):
+                    progress=None, kernel: str = "python"):
     """One replication (and its twin); a top-level function so worker processes can run it. `keep_usage`:
-    every replication keeps its kms_usage rows (replication 0 always does)."""
+    every replication keeps its kms_usage rows (replication 0 always does). `kernel`: World's."""
     scenario = scenario_from_dict(resolved, source, base_dir)
-    out = World(scenario, r, keep_logs=(r == 0), keep_usage=keep_usage).run(progress)
+    out = World(scenario, r, keep_logs=(r == 0), keep_usage=keep_usage, kernel=kernel).run(progress)
     twin = None
     if baseline and scenario.faults:
-        twin = World(fault_free(scenario), r, keep_logs=False).run()
+        twin = World(fault_free(scenario), r, keep_logs=False, kernel=kernel).run()
     if twin is not None:
         out.summary = run_summary(out.service_sections, out.summary["kms"], capacity_loss(out, twin, scenario))
     return out, (twin if r == 0 else None)
 
 
 def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1, baseline: bool = True,
-        progress=None, scheduler: str | None = None, keep_usage: bool = False) -> RunResult:
+        progress=None, scheduler: str | None = None, keep_usage: bool = False, kernel: str = "python") -> RunResult:
     """Run every replication; `progress(fraction of all replications)` is called as sequential runs advance.
 
     workers > 1: local worker processes; scheduler: a Dask scheduler address (the replications run there).
@@ -86,11 +86,11 @@ def run(scenario: Scenario, *, replications: int | None = None, workers: int = 1
     t0 = time.perf_counter()
     args = (scenario.to_resolved_dict(), str(scenario.source_path or "<scenario>"), scenario.base_dir)
     if scheduler or (workers > 1 and n > 1):
-        results = map_on(run_replication, [(*args, r, baseline, keep_usage) for r in range(n)],
+        results = map_on(run_replication, [(*args, r, baseline, keep_usage, None, kernel) for r in range(n)],
                          workers=min(workers, n), scheduler=scheduler)
     else:
         results = [run_replication(*args, r, baseline, keep_usage,
-                                   None if progress is None else (lambda f, r=r: progress((r + f) / n)))
+                                   None if progress is None else (lambda f, r=r: progress((r + f) / n)), kernel)
                    for r in range(n)]
     outputs = [o for o, _ in results]
     runs = [o.summary for o in outputs]
