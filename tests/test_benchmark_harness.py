@@ -34,6 +34,8 @@ def test_the_case_table_is_whole(quick):
     # The planner's solve runs only when named.
     assert not any(c.pair == "solve-planner" for c in select(cases, set()))
     assert {c.name for c in select(cases, {"solve-planner"})} == {"solve-planner-python", "solve-planner-compiled"}
+    assert [c.name for c in select(cases, {"plain-3k", "pool-10"})] == ["pool-10", "plain-3k-python",
+                                                                       "plain-3k-compiled"]
 
 
 def test_every_scenario_of_a_case_loads_with_its_updates():
@@ -59,7 +61,8 @@ def test_kernel_targets_say_not_measured_when_compiled_cannot_run():
              _case("run-10k", "python", "cli-run", runs=[_run(20.0)]),
              _case("run-10k", "compiled", "cli-run", skip="sim run --kernel is not accepted by this tree")]
     lines = kernel_targets(cases)
-    assert lines[0].startswith("SKIP  kernel, request path, plain-1k") and "not measured" in lines[0] and why in lines[0]
+    assert lines[0].startswith("SKIP  kernel, request path, plain-1k") and "not measured" in lines[0]
+    assert why in lines[0]
     assert lines[1].startswith("SKIP  kernel, end to end, run-10k") and "not accepted" in lines[1]
     assert lines[2].startswith("SKIP  kernel, peak memory of the compiled request path: not measured")
     assert not any(line.startswith(("PASS", "FAIL")) for line in lines)
@@ -91,3 +94,20 @@ def test_the_runner_hands_the_kernel_to_the_world():
     sc = ours_scenario({"file": "scenarios/plain.yaml", "updates": {"duration": 1.0}})
     with pytest.raises(KernelUnavailable, match="--kernel must be one of"):
         run(sc, baseline=False, kernel="no-such-kernel")
+
+
+def test_the_planner_solve_is_judged_at_its_full_size_only():
+    def solve(kernel, cpu_s, horizon, replications=5, skip=None):
+        c = _case("solve-planner", kernel, "cli-solve", skip=skip)
+        if skip is None:
+            c.runs = [{"wall": cpu_s / 2, "cpu_s": cpu_s, "requests": None, "peak_mb": 150.0, "horizon": horizon,
+                       "answer": 58, "levels": 9, "replications": replications}]
+        return c
+    py = solve("python", 3900.0, 2700.0)
+    [line, _memory] = kernel_targets([py, solve("compiled", 0, 0, skip="sim solve --kernel is not accepted")])
+    assert line.startswith("SKIP  kernel, planner solve: compiled not measured")
+    assert "python 65.0 CPU-min (answer 58 after 9 levels, 45 min, 5 replications)" in line
+    [line, _memory] = kernel_targets([py, solve("compiled", 240.0, 2700.0)])
+    assert line.startswith("PASS  kernel, planner solve: compiled 4.0 CPU-min") and "16.2x" in line
+    [line, _memory] = kernel_targets([solve("python", 600.0, 300.0, 2), solve("compiled", 60.0, 300.0, 2)])
+    assert line.startswith("INFO  kernel, planner solve")           # --quick: 5 min, 2 replications

@@ -10,7 +10,8 @@
     agreement  batch means and the Welch check of (b) against SimFaaS
     measure    peak memory, load average, children's CPU time
     machine    the machine and the versions, for the report's header
+    figures    number formats, ratios round by round, the kernel pairs and what they cost
     report     the tables and the report (RESULTS.md)
-    targets    the PASS / FAIL lines
+    targets    the PASS / FAIL lines; kernel_targets those of the kernel group
     main       the command line: choosing cases, the rounds, writing the report
 """

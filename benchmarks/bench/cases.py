@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .agreement import batch_edges
 from .workloads import (HEAVY_SERVICE_CV, HEAVY_SERVICE_MEAN, KERNEL_QUICK_SHARE, KERNELS, PLAIN_RATES,
-                        PLAIN_REQUESTS, PLANNER_QUICK_UPDATES, PLANNER_WORKERS, POOL_UTILIZATION, PR_INTERVAL,
+                        PLAIN_REQUESTS, PLANNER_QUICK_UPDATES, PLANNER_REPLICATIONS,
+                        PLANNER_WORKERS, POOL_UTILIZATION, PR_INTERVAL,
                         PR_RATE, SWEEP_RATES, SWEEP_REPLICATIONS)
 
 
@@ -137,16 +138,18 @@ def kernel_cases(quick: bool) -> list[Case]:
     cases += both("solve-planner", "solve-planner", "planner's `sim solve` (min_instances, EKM outage), "
                   f"{PLANNER_WORKERS} workers",
                   {"kind": "cli-solve", "file": "scenarios/planner-solve.yaml", "workers": PLANNER_WORKERS,
+                   "replications": 2 if quick else PLANNER_REPLICATIONS,
                    "updates": PLANNER_QUICK_UPDATES if quick else {}, "timeout": 4 * 3600.0}, 1, opt_in=True)
     return cases
 
 
 def select(cases: list[Case], wanted: set[str]) -> list[Case]:
-    """The cases --only names (by case or group); without --only, every case but the opt-in ones."""
+    """The cases --only names (by case, group or kernel pair: plain-3k is plain-3k-python and -compiled);
+    without --only, every case but the opt-in ones."""
     if not wanted:
         return [c for c in cases if not c.opt_in]
-    return [c for c in cases if c.name in wanted or c.group in wanted]
+    return [c for c in cases if wanted & {c.name, c.group, c.pair}]
 
 
 def known_names(cases: list[Case]) -> set[str]:
-    return {c.name for c in cases} | {c.group for c in cases}
+    return {c.name for c in cases} | {c.group for c in cases} | {c.pair for c in cases if c.pair}

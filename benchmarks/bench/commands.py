@@ -104,7 +104,8 @@ def child_cli_solve(spec: dict) -> dict:
             scenario = scenario_file(spec, Path(tmp))
             out = Path(tmp) / "solve"
             m = measured(sim_command("solve", str(scenario), "--param", PLANNER_PARAM, "--slo", PLANNER_SLO,
-                                     "--workers", str(spec["workers"]), "--out", str(out), "--quiet", "--yes",
+                                     "--workers", str(spec["workers"]), "--replications", str(spec["replications"]),
+                                     "--out", str(out), "--quiet", "--yes",
                                      *flag))
             solved = json.loads((out / "solve.json").read_text(encoding="utf-8"))
             from sim.scenario import load_scenario

@@ -55,6 +55,10 @@ def kernel_table(cases: list[Case]) -> list[str]:
                      f"| {', '.join(f'{x:.1f}x' for x in rounds) or '-'} | {peaks} |")
         notes += [f"- {c.name}: {c.skip or c.error}" for c in (py, co) if c.skip or c.error]
         notes += [f"- {c.name}: {c.best['note']}" for c in (py, co) if c.best and c.best.get("note")]
+        failed = [f"{c.kernel} {c.best['failed_429'] / c.best['requests']:.1%}" for c in (py, co)
+                  if c.best and c.best.get("failed_429")]
+        if failed:                               # the overload case: the 429s it is about, kernel by kernel
+            notes.append(f"- {py.pair}: 429s (pending timeout) of arrivals: {', '.join(failed)}")
     lines += ["", "Each case ran with kernel=python and kernel=compiled one after the other in every round; the "
               "speed-up is python / compiled of the best runs, then round by round. µs/request: wall time of the "
               "simulation call (in process, after an untimed 2-second warm-up run) or of the whole `sim run` "

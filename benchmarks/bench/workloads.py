@@ -28,6 +28,7 @@ KERNEL_QUICK_SHARE = 0.1                # --quick: a tenth of the requests
 PLANNER_PARAM = "services[api].min_instances"
 PLANNER_SLO = "requests.failed_fraction<=0.01"
 PLANNER_WORKERS = 2
+PLANNER_REPLICATIONS = 5                # --quick: 2 (the fewest that state a confidence)
 # --quick shortens the planner's 45 minutes to 5, with the outage scaled into them (1 min in, 3 min long).
 PLANNER_QUICK_UPDATES = {"duration": 300.0, "warmup": 30.0, "faults.0.at": 60.0, "faults.0.duration": 180.0,
                          "services.0.traffic.rate": [[0.0, 300.0], [70.0, 300.0], [100.0, 3000.0],
