@@ -42,6 +42,16 @@ class QuantileSketch:
         b = self._buckets
         b[k] = b.get(k, 0) + 1
 
+    @property
+    def log_gamma(self) -> float:
+        """log of the bucket ratio: a value x > 1e-9 falls in bucket ceil(log(x) / log_gamma)."""
+        return self._log_gamma
+
+    def load(self, count: int, total: float, low: float, high: float, zeros: int, buckets: dict[int, int]) -> None:
+        """Take the state of a sketch kept elsewhere (the compiled request path's arrays), as if its values
+        had been added here in the same order."""
+        self.count, self.total, self.min, self.max, self._zeros, self._buckets = count, total, low, high, zeros, buckets
+
     def merge(self, other: "QuantileSketch") -> None:
         """Add another sketch's values (same accuracy): as if each had been added here."""
         self.count += other.count

@@ -13,6 +13,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
 from cases import CASES, golden_path, produce  # noqa: E402
 
+from sim.model.kernel_choice import numba_problem  # noqa: E402
+
+# Both request paths must give the pinned results (the compiled one where numba loads).
+KERNELS = ["python", pytest.param("compiled", marks=pytest.mark.skipif(numba_problem() is not None,
+                                                                       reason="numba does not load here"))]
+
 
 def _differences(expected, actual, path="summary"):
     if isinstance(expected, dict) and isinstance(actual, dict):
@@ -28,10 +34,11 @@ def _differences(expected, actual, path="summary"):
         yield f"{path}: expected {expected!r}, got {actual!r}"
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("name", list(CASES))
-def test_results_equal_the_golden_files(name):
+def test_results_equal_the_golden_files(name, kernel):
     golden = json.loads(golden_path(name).read_text())
-    got = json.loads(json.dumps(produce(name)))          # the same JSON round trip as the stored file
+    got = json.loads(json.dumps(produce(name, kernel)))          # the same JSON round trip as the stored file
     problems = list(_differences(golden["summary"], got["summary"]))
     problems += [f"{f}: digest changed" for f in golden["digests"] if golden["digests"][f] != got["digests"].get(f)]
     problems += [f"{f}: new file not pinned" for f in got["digests"] if f not in golden["digests"]]

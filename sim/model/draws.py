@@ -15,6 +15,11 @@ class Batched:
         self._buf: list = []
         self._i = 0
 
+    def block(self):
+        """The next block of BLOCK draws, whole (the compiled request path takes them so), as __call__ would
+        have handed them on one by one."""
+        return self._fill(BLOCK)
+
     def __call__(self) -> float:
         if self._i == len(self._buf):
             self._buf = self._fill(BLOCK).tolist()

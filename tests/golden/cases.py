@@ -28,14 +28,15 @@ DIGESTED = ("timeseries.csv", "baseline_timeseries.csv", "instances.csv", "kms_a
             "kms_usage.csv", "fault_events.csv")
 
 
-def produce(name: str) -> dict:
-    """Run one case and return {"summary": ..., "digests": {file: sha256}} of its results folder."""
+def produce(name: str, kernel: str = "python") -> dict:
+    """Run one case on a request path (--kernel) and return {"summary": ..., "digests": {file: sha256}} of its
+    results folder. The pinned files are the Python path's; the compiled one must give them too."""
     from sim.results import write_results
     from sim.runner import run
     from sim.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", CASES[name])
-    result = run(scenario)
+    result = run(scenario, kernel=kernel)
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_results(result, Path(tmp) / name, plots=False)
         summary = json.loads((folder / "summary.json").read_text())

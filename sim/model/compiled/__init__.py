@@ -3,7 +3,8 @@ RequestPath's interface, run.py merges its events with SimPy's. kernel_choice.py
 from __future__ import annotations
 
 from . import kernel
-from .path import CompiledRequestPath, KernelInstance, SharedEventIds
+from .instances import KernelInstance, SharedEventIds
+from .path import CompiledRequestPath
 from .run import run_until
 
 __all__ = ["CompiledRequestPath", "KernelInstance", "SharedEventIds", "run_until", "warm_up"]

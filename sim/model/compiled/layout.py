@@ -40,3 +40,4 @@ SKI_COUNT, SKI_ZEROS = range(2)
 
 # What the kernel hands back to Python (codes returned by run/resume/dispatch)
 DONE, ON_IDLE, BUSY_STARTED, ON_DEMAND_START, REFILL, GROW = range(6)
+INF = float("inf")

@@ -13,83 +13,10 @@ import math
 
 import numpy as np
 
-from ..billing import BillingClock
 from ..draws import BLOCK
-from ..instance import Instance
 from . import kernel as K
 from . import layout as L
-
-MASK32 = 0xFFFFFFFF
-
-
-class SharedEventIds:
-    """SimPy's event-id counter (env._eid) as one int64 cell the kernel draws from too, so the kernel's
-    events and SimPy's are ordered by one sequence, as in the Python path."""
-    __slots__ = ("cell",)
-
-    def __init__(self):
-        self.cell = np.zeros(1, dtype=np.int64)
-
-    def __next__(self) -> int:
-        n = int(self.cell[0])
-        self.cell[0] = n + 1
-        return n
-
-
-class KernelInstance(Instance):
-    """An Instance whose request-path fields are the kernel's (its slot's column); frozen on stop."""
-    __slots__ = ("_path", "_slot", "_frozen")
-
-    def __init__(self, path, id_: int, revision, requested_at: float):
-        self._path = path
-        self._frozen = None
-        self._slot = path.take_slot(self, id_)
-        super().__init__(id_, revision, requested_at)
-
-    def _f(self, row):
-        return float(self._frozen[0][row] if self._frozen else self._path.SF[row, self._slot])
-
-    def _i(self, row):
-        return int(self._frozen[1][row] if self._frozen else self._path.SI[row, self._slot])
-
-    def _set_f(self, row, v):
-        if self._frozen:
-            self._frozen[0][row] = v
-        else:
-            self._path.SF[row, self._slot] = v
-
-    def _set_i(self, row, v):
-        if self._frozen:
-            self._frozen[1][row] = v
-        else:
-            self._path.SI[row, self._slot] = v
-
-    in_flight = property(lambda self: self._i(L.S_IN_FLIGHT), lambda self, v: self._set_i(L.S_IN_FLIGHT, v))
-    routable = property(lambda self: bool(self._i(L.ROUTABLE)), lambda self, v: self._set_i(L.ROUTABLE, v))
-    busy_since = property(lambda self: self._f(L.BUSY_SINCE), lambda self, v: self._set_f(L.BUSY_SINCE, v))
-    billed_until = property(lambda self: self._f(L.BILLED_UNTIL), lambda self, v: self._set_f(L.BILLED_UNTIL, v))
-    idle_since = property(lambda self: self._f(L.IDLE_SINCE), lambda self, v: self._set_f(L.IDLE_SINCE, v))
-    idle_timer_armed = property(lambda self: bool(self._i(L.IDLE_TIMER_ARMED)),
-                                lambda self, v: self._set_i(L.IDLE_TIMER_ARMED, v))
-    # `if inst.requests:` (the pool) asks whether requests run on it; the set itself lives in the kernel
-    requests = property(lambda self: range(self._i(L.NREQ)), lambda self, v: None)
-
-    def freeze(self) -> None:
-        """The instance stopped: keep its last values, give its slot back."""
-        self._frozen = (self._path.SF[:, self._slot].copy(), self._path.SI[:, self._slot].copy())
-        self._path.give_back_slot(self._slot)
-
-
-class KernelBillingClock(BillingClock):
-    """BillingClock whose busy_s is the kernel's (the kernel bills busy spans itself on its fast path)."""
-    __slots__ = ("_F",)
-
-    def __init__(self, F, warmup, rounding, min_instances, billed_start):
-        self._F = F
-        super().__init__(warmup, rounding, min_instances, billed_start)
-
-    busy_s = property(lambda self: float(self._F[L.BUSY_S]), lambda self, v: self._F.__setitem__(L.BUSY_S, v))
-
+from .instances import KernelBillingClock
 
 class KernelRouter:
     """The pool's view of the kernel's router: add and remove instances."""
@@ -130,7 +57,7 @@ class CompiledRequestPath:
         F[L.REQUEST_TIMEOUT] = spec.request_timeout
         F[L.WARMUP] = recorder.warmup
         F[L.INV_INTERVAL] = recorder.arrivals.inv_interval
-        F[L.LOG_GAMMA] = recorder.latency.sketch._log_gamma
+        F[L.LOG_GAMMA] = recorder.latency.sketch.log_gamma
         sat = recorder.saturated
         F[L.SAT_LEVEL], F[L.SAT_LAST], F[L.SAT_AREA], F[L.SAT_PEAK], F[L.SAT_START] = (
             sat.level, sat.last_t, sat.area, sat.peak, sat.start)
@@ -417,7 +344,7 @@ class CompiledRequestPath:
                 self.AB[:len(block)] = block
                 I[L.ARR_I], I[L.ARR_N] = 0, len(block)
         if I[L.ST_I] == I[L.ST_N]:
-            self.SB[:] = self._draw_service_time._fill(BLOCK)
+            self.SB[:] = self._draw_service_time.block()
             I[L.ST_I], I[L.ST_N] = 0, BLOCK
 
     # -- end of run --------------------------------------------------------------------------------------------
@@ -453,13 +380,9 @@ class CompiledRequestPath:
 
     def _sketch_into(self, k: int, sketch):
         offset = int(self.I[L.SK_OFFSET])
-        sketch.count = int(self.SKI[k, L.SKI_COUNT])
-        sketch.total = float(self.SKF[k, L.SKF_TOTAL])
-        sketch.min = float(self.SKF[k, L.SKF_MIN])
-        sketch.max = float(self.SKF[k, L.SKF_MAX])
-        sketch._zeros = int(self.SKI[k, L.SKI_ZEROS])
-        nz = np.nonzero(self.SK[k])[0]
-        sketch._buckets = {int(b) - offset: int(self.SK[k, b]) for b in nz}
+        buckets = {int(b) - offset: int(self.SK[k, b]) for b in np.nonzero(self.SK[k])[0]}
+        sketch.load(int(self.SKI[k, L.SKI_COUNT]), float(self.SKF[k, L.SKF_TOTAL]), float(self.SKF[k, L.SKF_MIN]),
+                    float(self.SKF[k, L.SKF_MAX]), int(self.SKI[k, L.SKI_ZEROS]), buckets)
         return sketch
 
 
