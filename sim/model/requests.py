@@ -24,7 +24,7 @@ from collections import deque
 from heapq import heapify, heappop, heappush
 from operator import attrgetter
 
-_by_start = attrgetter("start")
+_by_start = attrgetter("start", "arrival")        # a total order: no two requests of a service arrive at once
 
 
 class Request:

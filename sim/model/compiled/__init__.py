@@ -2,10 +2,38 @@
 RequestPath's interface, run.py merges its events with SimPy's. kernel_choice.py decides when it runs."""
 from __future__ import annotations
 
-from . import kernel
-from .instances import KernelInstance, SharedEventIds
-from .path import CompiledRequestPath
-from .run import run_until
+import hashlib
+from pathlib import Path
+
+
+def _drop_stale_cache() -> None:
+    """numba's cache (cache=True) checks each function against its own file only, so after a change to one
+    of these files, a function of another that calls it would load stale. One digest of all of them, kept
+    beside the cache, throws the whole cache away when any changed."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(here.glob("*.py")))).hexdigest()
+    cache = here / "__pycache__"
+    stamp = cache / "kernel-sources.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return
+    except OSError:
+        pass
+    try:
+        for old in cache.glob("*.nb[ic]"):
+            old.unlink()
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:                                    # read-only: numba keeps its cache in the user's folder
+        pass
+
+
+_drop_stale_cache()
+
+from . import kernel  # noqa: E402  (after the cache is known fresh)
+from .instances import KernelInstance, SharedEventIds  # noqa: E402
+from .path import CompiledRequestPath  # noqa: E402
+from .run import run_until  # noqa: E402
 
 __all__ = ["CompiledRequestPath", "KernelInstance", "SharedEventIds", "run_until", "warm_up"]
 

@@ -23,18 +23,18 @@ def push_event(st, t, kind, a, b):
     I[HEAP_N] = i + 1
     while i > 0:
         p = (i - 1) >> 1
-        if before(t, eid, HT[p], HI[H_EID, p]):
+        if before(t, eid, HT[p], HI[p, H_EID]):
             HT[i] = HT[p]
             for r in range(4):
-                HI[r, i] = HI[r, p]
+                HI[i, r] = HI[p, r]
             i = p
         else:
             break
     HT[i] = t
-    HI[H_EID, i] = eid
-    HI[H_KIND, i] = kind
-    HI[H_A, i] = a
-    HI[H_B, i] = b
+    HI[i, H_EID] = eid
+    HI[i, H_KIND] = kind
+    HI[i, H_A] = a
+    HI[i, H_B] = b
 
 
 @njit(cache=True)
@@ -42,24 +42,24 @@ def pop_event(st):
     I, HT, HI = the_I(st), the_HT(st), the_HI(st)
     n = I[HEAP_N] - 1
     I[HEAP_N] = n
-    t, eid, kind, a, b = HT[n], HI[H_EID, n], HI[H_KIND, n], HI[H_A, n], HI[H_B, n]
+    t, eid, kind, a, b = HT[n], HI[n, H_EID], HI[n, H_KIND], HI[n, H_A], HI[n, H_B]
     i = 0
     while True:
         c = 2 * i + 1
         if c >= n:
             break
-        if c + 1 < n and before(HT[c + 1], HI[H_EID, c + 1], HT[c], HI[H_EID, c]):
+        if c + 1 < n and before(HT[c + 1], HI[c + 1, H_EID], HT[c], HI[c, H_EID]):
             c += 1
-        if before(HT[c], HI[H_EID, c], t, eid):
+        if before(HT[c], HI[c, H_EID], t, eid):
             HT[i] = HT[c]
             for r in range(4):
-                HI[r, i] = HI[r, c]
+                HI[i, r] = HI[c, r]
             i = c
         else:
             break
     if n > 0:
         HT[i] = t
-        HI[H_EID, i] = eid
-        HI[H_KIND, i] = kind
-        HI[H_A, i] = a
-        HI[H_B, i] = b
+        HI[i, H_EID] = eid
+        HI[i, H_KIND] = kind
+        HI[i, H_A] = a
+        HI[i, H_B] = b

@@ -220,15 +220,15 @@ def run(st, bound_t, bound_p, bound_e, margin):
     F, I, HT, HI, AB, SB = the_F(st), the_I(st), the_HT(st), the_HI(st), the_AB(st), the_SB(st)
     I[CODE_SLOT] = -1
     while I[HEAP_N] > 0:
-        t, e = HT[0], HI[H_EID, 0]
+        t, e = HT[0], HI[0, H_EID]
         if not (t < bound_t or (t == bound_t and (1 < bound_p or (1 == bound_p and e < bound_e)))):
             return DONE
         if I[HEAP_N] + margin > HT.shape[0] or I[FREE_N] < 2 or I[PQ_N] + 2 > the_PQ(st).shape[0]:
             return GROW
-        kind = HI[H_KIND, 0]
+        kind = HI[0, H_KIND]
         if kind == EV_ARRIVAL and ((I[ARR_I] == I[ARR_N] and not I[ARR_DONE]) or I[ST_I] == I[ST_N]):
             return REFILL
-        a, b = HI[H_A, 0], HI[H_B, 0]
+        a, b = HI[0, H_A], HI[0, H_B]
         pop_event(st)
         now = t
         F[NOW] = now

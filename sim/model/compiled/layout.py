@@ -26,7 +26,7 @@ PS_V, PS_T, PS_AT, BUSY_SINCE, BILLED_UNTIL, IDLE_SINCE, N_SF = range(7)
 ARRIVAL, SERVICE, START, DEADLINE, N_RF = range(5)
 R_INST, R_GEN, R_POS, R_ALIVE, N_RI = range(5)
 
-# HI: int rows of the event heap (HT holds the times)
+# HI: int columns of the event heap, one row per event (HT holds the times)
 H_EID, H_KIND, H_A, H_B, N_HI = range(5)
 EV_ARRIVAL, EV_COMPLETE, EV_REAP, EV_DUE = range(4)
 

@@ -91,7 +91,7 @@ class CompiledRequestPath:
         self.RFREE = np.zeros(0, dtype=np.int64)
         self.PQ = np.zeros(64, dtype=np.int64)
         self.HT = np.zeros(1024)
-        self.HI = np.zeros((L.N_HI, 1024), dtype=np.int64)
+        self.HI = np.zeros((1024, L.N_HI), dtype=np.int64)   # an event's fields side by side
         self.BH = np.full((2, c), -1, dtype=np.int64)
         self.NH = np.zeros((3, 64), dtype=np.int64)
         self.CS = np.array([0.0] + [min(n * cpr, cpu) - min((n - 1) * cpr, cpu) for n in range(1, c + 1)])
@@ -177,7 +177,7 @@ class CompiledRequestPath:
     def _grow_heap(self) -> None:
         n = self.HT.shape[0]
         self.HT = _widen(self.HT, 2 * n, axis=0)
-        self.HI = _widen(self.HI, 2 * n, axis=1)
+        self.HI = _widen(self.HI, 2 * n, axis=0)
 
     def margin(self) -> int:
         """Room the event heap keeps for one event: each free slot may start a request (a completion or a
@@ -293,7 +293,7 @@ class CompiledRequestPath:
         """(time, event id) of the kernel's next event, or None."""
         if self.I[L.HEAP_N] == 0:
             return None
-        return self.HT[0], self.HI[L.H_EID, 0]
+        return self.HT[0], self.HI[0, L.H_EID]
 
     def advance(self, bound_t: float, bound_p: int, bound_e: int) -> None:
         """Process the kernel's events before (bound_t, bound_p, bound_e), answering its codes; returns when it

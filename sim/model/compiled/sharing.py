@@ -134,7 +134,8 @@ def advance(st, s, now):
 
 @njit(cache=True)
 def share(st, s, now):
-    """Move s to sharing: its running requests (at rate 1 so far) keep their remaining work, in start order."""
+    """Move s to sharing: its running requests (at rate 1 so far) keep their remaining work, taken in order of
+    (start, arrival), as requests.py's sorted()."""
     I, SF, SI, IREQ, RF = the_I(st), the_SF(st), the_SI(st), the_IREQ(st), the_RF(st)
     SI[PS_ON, s] = 1
     SF[PS_V, s] = 0.0
@@ -144,13 +145,16 @@ def share(st, s, now):
     SI[DL_N, s] = 0
     n = SI[NREQ, s]
     order = np.empty(n, dtype=np.int64)
-    starts = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        order[i] = IREQ[s, i]
-        starts[i] = RF[START, IREQ[s, i]]
-    idx = np.argsort(starts, kind="mergesort")     # stable, as sorted()
+    for i in range(n):                               # insertion sort: n <= concurrency
+        r = IREQ[s, i]
+        j = i
+        while j > 0 and (RF[START, order[j - 1]] > RF[START, r] or (
+                RF[START, order[j - 1]] == RF[START, r] and RF[ARRIVAL, order[j - 1]] > RF[ARRIVAL, r])):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = r
     for j in range(n):
-        r = order[idx[j]]
+        r = order[j]
         I[SEQ] += 1
         ph_push(st, s, RF[START, r] + RF[SERVICE, r] - now, I[SEQ], key(st, r))
         dl_append(st, s, key(st, r))
