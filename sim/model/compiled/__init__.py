@@ -30,7 +30,7 @@ def _drop_stale_cache() -> None:
 
 _drop_stale_cache()
 
-from . import kernel  # noqa: E402  (after the cache is known fresh)
+from . import arrays, entry, events, kernel, recording, routing, sharing  # noqa: E402  (after the cache is fresh)
 from .instances import KernelInstance, SharedEventIds  # noqa: E402
 from .path import CompiledRequestPath  # noqa: E402
 from .run import run_until  # noqa: E402
@@ -52,4 +52,5 @@ def warm_up() -> bool:
 
 
 def _dispatchers():
-    return [f for f in vars(kernel).values() if hasattr(f, "stats") and hasattr(f, "py_func")]
+    modules = (arrays, entry, events, kernel, recording, routing, sharing)
+    return [f for m in modules for f in vars(m).values() if hasattr(f, "stats") and hasattr(f, "py_func")]

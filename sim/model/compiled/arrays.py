@@ -170,3 +170,17 @@ def the_WSP(st):
 @njit(cache=True)
 def the_EID(st):
     return carray(i64_at(st[84]), (st[85],))
+
+
+@intrinsic
+def _data_of(typingctx, arr):
+    def codegen(context, builder, sig, args):
+        return context.make_array(sig.args[0])(context, builder, args[0]).data
+    return types.CPointer(arr.dtype)(arr), codegen
+
+
+@njit(cache=True)
+def unowned(st):
+    """`st` without its reference count: passed from function to function, an array Python owns is counted
+    up and down (atomically) at every call; its view is not (entry.py takes it once per call from Python)."""
+    return carray(_data_of(st), st.shape)

@@ -22,8 +22,7 @@ from .arrays import (the_AB, the_CS, the_F, the_HI, the_HT, the_I, the_IREQ, the
                      the_SI)
 from .events import pop_event, push_event
 from .recording import busy_started, count, saturation, served, touch
-from .routing import (acquire, attach, detach, free_request, new_request, pq_append, pq_get, pq_popleft, release,
-                      router_add, router_remove)
+from .routing import acquire, attach, detach, free_request, new_request, pq_append, pq_get, pq_popleft, release
 from .sharing import begin_shared, due, share
 from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_I, ARR_N, BILLED_UNTIL, BILLING_MIN, BUSY_S, BUSY_SINCE,
                      BUSY_STARTED, CODE_SLOT, CONT_DISPATCH, CONT_IDLE, CPR, CPU, CPU_IN_USE, DEADLINE,
@@ -33,10 +32,6 @@ from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_I, ARR_N, BILLED_UNTIL, BIL
                      ON_DEMAND_START, ON_IDLE, PENDING_TIMEOUT, PH_N, PQ_N, PS_AT, PS_GEN, PS_ON, REAPER_ARMED,
                      REFILL, REQUEST_TIMEOUT, ROUNDING, ROUTABLE, R_ALIVE, R_GEN, R_INST, SAT_FROM, SERVICE, SHARED,
                      START, ST_I, ST_N, S_IN_FLIGHT, WARMUP)
-
-__all__ = ["run", "resume", "dispatch", "touch", "push_event", "router_add", "router_remove",
-           "fail_requests_of", "requests_in_system_since"]
-
 
 @njit(cache=True)
 def begin_plain(st, r, s, now):

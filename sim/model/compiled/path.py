@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..draws import BLOCK
-from . import kernel as K
+from . import entry as K
 from . import layout as L
 from .instances import KernelBillingClock
 

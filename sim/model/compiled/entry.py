@@ -1,0 +1,61 @@
+"""What Python calls in the kernel: each entry takes the state array from Python and hands the kernel's
+functions its reference-count-free view (arrays.unowned), once per call."""
+from __future__ import annotations
+
+from numba import njit
+
+from .arrays import unowned
+from .events import push_event as _push_event
+from .kernel import dispatch as _dispatch
+from .kernel import fail_requests_of as _fail_requests_of
+from .kernel import requests_in_system_since as _requests_in_system_since
+from .kernel import resume as _resume
+from .kernel import run as _run
+from .recording import touch as _touch
+from .routing import router_add as _router_add
+from .routing import router_remove as _router_remove
+
+
+@njit(cache=True)
+def run(st, bound_t, bound_p, bound_e, margin):
+    return _run(unowned(st), bound_t, bound_p, bound_e, margin)
+
+
+@njit(cache=True)
+def resume(st):
+    return _resume(unowned(st))
+
+
+@njit(cache=True)
+def dispatch(st, now):
+    return _dispatch(unowned(st), now)
+
+
+@njit(cache=True)
+def touch(st, now):
+    _touch(unowned(st), now)
+
+
+@njit(cache=True)
+def push_event(st, t, kind, a, b):
+    _push_event(unowned(st), t, kind, a, b)
+
+
+@njit(cache=True)
+def router_add(st, s):
+    _router_add(unowned(st), s)
+
+
+@njit(cache=True)
+def router_remove(st, s):
+    _router_remove(unowned(st), s)
+
+
+@njit(cache=True)
+def fail_requests_of(st, s, now):
+    _fail_requests_of(unowned(st), s, now)
+
+
+@njit(cache=True)
+def requests_in_system_since(st, warmup):
+    return _requests_in_system_since(unowned(st), warmup)
