@@ -42,14 +42,16 @@ def request_path_line(choice: str, scenario) -> str:
     return f"request path: python (auto: {why})"
 
 
+_said = False                # the compile is said once per process, by the first command after it
+
+
 def ready_line() -> str | None:
-    """`compiled kernel ready in 41.3 s (compiled once; numba keeps it for later runs)` the first time the
-    kernel is compiled; None once numba loads it from its disk cache (nothing worth saying), and where it does
-    not load."""
+    """`compiled kernel ready in 41.3 s (compiled once; numba keeps it for later runs)` after numba compiled
+    the kernel in this process, once; None when numba loaded it from its disk cache (nothing worth saying),
+    once said, and where it does not load."""
+    global _said
     report = kernel_choice.warm_up_report()
-    if report is None:
+    if report is None or report[1] or _said:
         return None
-    seconds, cached = report
-    if cached:
-        return None
-    return f"compiled kernel ready in {seconds:.1f} s (compiled once; numba keeps it for later runs)"
+    _said = True
+    return f"compiled kernel ready in {report[0]:.1f} s (compiled once; numba keeps it for later runs)"

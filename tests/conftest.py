@@ -14,7 +14,7 @@ import os
 import signal
 from pathlib import Path
 
-from sim.model.kernel_choice import warm_up_report
+from sim.kernel import ready_line
 from sim.runner import run
 from sim.scenario import scenario_from_dict
 
@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("CMEK_SIM_SPEED", "150000")
 SCENARIOS_DIR = ROOT / "scenarios"
 
-# The compiled request path is compiled here, once, before any test: numba keeps it on disk (cache=True), so
-# the commands the tests run (and their lines on stderr) then find it ready, as a user's second run does.
-warm_up_report()
+# The compiled request path is compiled here, once, before any test (and its one line said here, unheard):
+# numba keeps it on disk (cache=True), so the commands the tests run, in this process or in subprocesses,
+# then find it ready and say nothing of it, as a user's second run does.
+ready_line()
 
 KEY_NAME = "projects/acme-sec/locations/us-central1/keyRings/run/cryptoKeys/images"
 

@@ -37,18 +37,20 @@ from .run import run_until  # noqa: E402
 
 __all__ = ["CompiledRequestPath", "KernelInstance", "SharedEventIds", "run_until", "warm_up"]
 
-_from_cache: bool | None = None
+_ready = False
 
 
 def warm_up() -> bool:
-    """Compile the kernel, or load it from numba's cache (`cache=True`: __pycache__ beside these files),
-    once per process, by running a tiny world through it; True when nothing had to be compiled."""
-    global _from_cache
-    if _from_cache is None:
-        from .selftest import exercise
-        exercise()
-        _from_cache = not any(sum(f.stats.cache_misses.values()) for f in _dispatchers())
-    return _from_cache
+    """Compile the kernel, or load it from numba's cache (`cache=True`: __pycache__ beside these files), by
+    running a tiny world through it; True when this call compiled nothing (all from the cache, or an earlier
+    call in this process did it), so that the compile is said once."""
+    global _ready
+    if _ready:
+        return True
+    from .selftest import exercise
+    exercise()
+    _ready = True
+    return not any(sum(f.stats.cache_misses.values()) for f in _dispatchers())
 
 
 def _dispatchers():
