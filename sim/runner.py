@@ -158,8 +158,11 @@ def run_cli(scenario: Scenario, args) -> int:
                  kernel=kernel_of(args))
     if bar is not None:
         bar.close()
-    from .plots import write_charts             # the charts read the folder: drawn into it before it moves
-    write_results(result, out, plots=None if args.no_plots else write_charts)
+    if args.no_plots:                            # no charts: matplotlib is not even imported
+        write_results(result, out, plots=None)
+    else:
+        from .plots import write_charts         # the charts read the folder: drawn into it before it moves
+        write_results(result, out, plots=write_charts)
     if show:
         print(summary_table(result.summary))
         if not args.no_plots:

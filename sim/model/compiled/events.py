@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from .arrays import the_EID, the_HI, the_HT, the_I
-from .layout import HEAP_N, H_A, H_B, H_EID, H_KIND
+from .arrays import the_EID, the_F, the_HI, the_HT, the_I
+from .layout import ARR_EID, ARR_PENDING, ARR_T, EV_ARRIVAL, HEAP_N, H_A, H_B, H_EID, H_KIND
 
 
 # -- the event heap: (time, event id) -> (kind, a, b); all kernel events have SimPy's NORMAL priority (1) -----
@@ -16,9 +16,16 @@ def before(t1, e1, t2, e2):
 
 @njit(cache=True)
 def push_event(st, t, kind, a, b):
-    I, HT, HI, EID = the_I(st), the_HT(st), the_HI(st), the_EID(st)
+    """Schedule an event. The next arrival (there is one at a time) waits beside the heap, not in it: one
+    push and pop fewer per request; run() takes whichever of the two comes first."""
+    F, I, HT, HI, EID = the_F(st), the_I(st), the_HT(st), the_HI(st), the_EID(st)
     eid = EID[0]
     EID[0] = eid + 1
+    if kind == EV_ARRIVAL:
+        F[ARR_T] = t
+        I[ARR_EID] = eid
+        I[ARR_PENDING] = 1
+        return
     i = I[HEAP_N]
     I[HEAP_N] = i + 1
     while i > 0:

@@ -20,18 +20,18 @@ from numba import njit
 
 from .arrays import (the_AB, the_CS, the_F, the_HI, the_HT, the_I, the_IREQ, the_PQ, the_RF, the_RI, the_SB, the_SF,
                      the_SI)
-from .events import pop_event, push_event
+from .events import before, pop_event, push_event
 from .recording import busy_started, count, saturation, served, touch
 from .routing import acquire, attach, detach, free_request, new_request, pq_append, pq_get, pq_popleft, release
 from .sharing import begin_shared, due, share
-from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_I, ARR_N, BILLED_UNTIL, BILLING_MIN, BUSY_S, BUSY_SINCE,
-                     BUSY_STARTED, CODE_SLOT, CONT_DISPATCH, CONT_IDLE, CPR, CPU, CPU_IN_USE, DEADLINE,
-                     DEADLINES_MAY_FALL, DL_HEAD, DL_N, DONE, EV_ARRIVAL, EV_COMPLETE, EV_DUE, EV_REAP, FAILED_429,
-                     FAILED_504, FAILED_SHUTDOWN, FREE_N, GROW, HEAP_N, H_A, H_B, H_EID, H_KIND, IDLE_SINCE,
-                     IDLE_TIMER_ARMED, INF, IN_FLIGHT, KEEPS_IDLE, MAY_START, NOW, NREQ, ON_DEMAND, ON_DEMAND_COVER,
-                     ON_DEMAND_START, ON_IDLE, PENDING_TIMEOUT, PH_N, PQ_N, PS_AT, PS_GEN, PS_ON, REAPER_ARMED,
-                     REFILL, REQUEST_TIMEOUT, ROUNDING, ROUTABLE, R_ALIVE, R_GEN, R_INST, SAT_FROM, SERVICE, SHARED,
-                     START, ST_I, ST_N, S_IN_FLIGHT, WARMUP)
+from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_EID, ARR_I, ARR_N, ARR_PENDING, ARR_T, BILLED_UNTIL,
+                     BILLING_MIN, BUSY_S, BUSY_SINCE, BUSY_STARTED, CODE_SLOT, CONT_DISPATCH, CONT_IDLE, CPR, CPU,
+                     CPU_IN_USE, DEADLINE, DEADLINES_MAY_FALL, DL_HEAD, DL_N, DONE, EV_ARRIVAL, EV_COMPLETE, EV_DUE,
+                     EV_REAP, FAILED_429, FAILED_504, FAILED_SHUTDOWN, FREE_N, GROW, HEAP_N, H_A, H_B, H_EID, H_KIND,
+                     IDLE_SINCE, IDLE_TIMER_ARMED, INF, IN_FLIGHT, KEEPS_IDLE, MAY_START, NOW, NREQ, ON_DEMAND,
+                     ON_DEMAND_COVER, ON_DEMAND_START, ON_IDLE, PENDING_TIMEOUT, PH_N, PQ_N, PS_AT, PS_GEN, PS_ON,
+                     REAPER_ARMED, REFILL, REQUEST_TIMEOUT, ROUNDING, ROUTABLE, R_ALIVE, R_GEN, R_INST, SAT_FROM,
+                     SERVICE, SHARED, START, ST_I, ST_N, S_IN_FLIGHT, WARMUP)
 
 @njit(cache=True)
 def begin_plain(st, r, s, now):
@@ -214,17 +214,26 @@ def run(st, bound_t, bound_p, bound_e, margin):
     """Process events before (bound_t, bound_p, bound_e) (SimPy's head); a code when Python is needed."""
     F, I, HT, HI, AB, SB = the_F(st), the_I(st), the_HT(st), the_HI(st), the_AB(st), the_SB(st)
     I[CODE_SLOT] = -1
-    while I[HEAP_N] > 0:
-        t, e = HT[0], HI[0, H_EID]
+    while True:
+        from_heap = I[HEAP_N] > 0 and not (I[ARR_PENDING] and before(F[ARR_T], I[ARR_EID], HT[0], HI[0, H_EID]))
+        if from_heap:
+            t, e, kind = HT[0], HI[0, H_EID], HI[0, H_KIND]
+        elif I[ARR_PENDING]:
+            t, e, kind = F[ARR_T], I[ARR_EID], EV_ARRIVAL
+        else:
+            return DONE
         if not (t < bound_t or (t == bound_t and (1 < bound_p or (1 == bound_p and e < bound_e)))):
             return DONE
         if I[HEAP_N] + margin > HT.shape[0] or I[FREE_N] < 2 or I[PQ_N] + 2 > the_PQ(st).shape[0]:
             return GROW
-        kind = HI[0, H_KIND]
         if kind == EV_ARRIVAL and ((I[ARR_I] == I[ARR_N] and not I[ARR_DONE]) or I[ST_I] == I[ST_N]):
             return REFILL
-        a, b = HI[0, H_A], HI[0, H_B]
-        pop_event(st)
+        if from_heap:
+            a, b = HI[0, H_A], HI[0, H_B]
+            pop_event(st)
+        else:
+            a, b = 0, 0
+            I[ARR_PENDING] = 0
         now = t
         F[NOW] = now
         if kind == EV_ARRIVAL:

@@ -291,9 +291,11 @@ class CompiledRequestPath:
     # -- running the kernel ------------------------------------------------------------------------------------
     def head(self):
         """(time, event id) of the kernel's next event, or None."""
-        if self.I[L.HEAP_N] == 0:
-            return None
-        return self.HT[0], self.HI[0, L.H_EID]
+        heap = (self.HT[0], self.HI[0, L.H_EID]) if self.I[L.HEAP_N] else None
+        arrival = (self.F[L.ARR_T], self.I[L.ARR_EID]) if self.I[L.ARR_PENDING] else None
+        if heap is None or arrival is None:
+            return heap or arrival
+        return min(heap, arrival)
 
     def advance(self, bound_t: float, bound_p: int, bound_e: int) -> None:
         """Process the kernel's events before (bound_t, bound_p, bound_e), answering its codes; returns when it
