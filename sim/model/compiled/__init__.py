@@ -6,12 +6,17 @@ import hashlib
 from pathlib import Path
 
 
+# the modules with compiled functions (and the layout their constants come from)
+NUMBA_MODULES = ("arrays", "entry", "events", "kernel", "layout", "recording", "routing", "sharing")
+
+
 def _drop_stale_cache() -> None:
     """numba's cache (cache=True) checks each function against its own file only, so after a change to one
     of these files, a function of another that calls it would load stale. One digest of all of them, kept
     beside the cache, throws the whole cache away when any changed."""
     here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(here.glob("*.py")))).hexdigest()
+    sources = [here / f"{name}.py" for name in NUMBA_MODULES]
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
     cache = here / "__pycache__"
     stamp = cache / "kernel-sources.sha256"
     try:

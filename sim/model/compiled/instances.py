@@ -24,32 +24,33 @@ class SharedEventIds:
 
 
 class KernelInstance(Instance):
-    """An Instance whose request-path fields are the kernel's (its slot's column); frozen on stop."""
-    __slots__ = ("_path", "_slot", "_frozen")
+    """An Instance whose request-path fields are the kernel's (column `slot` of its per-instance arrays); on
+    stop they are frozen into the instance and the slot goes back to the path."""
+    __slots__ = ("_path", "slot", "_frozen")
 
     def __init__(self, path, id_: int, revision, requested_at: float):
         self._path = path
         self._frozen = None
-        self._slot = path.take_slot(self, id_)
+        self.slot = path.take_slot(self, id_)
         super().__init__(id_, revision, requested_at)
 
     def _f(self, row):
-        return float(self._frozen[0][row] if self._frozen else self._path.SF[row, self._slot])
+        return float(self._frozen[0][row] if self._frozen else self._path.SF[row, self.slot])
 
     def _i(self, row):
-        return int(self._frozen[1][row] if self._frozen else self._path.SI[row, self._slot])
+        return int(self._frozen[1][row] if self._frozen else self._path.SI[row, self.slot])
 
     def _set_f(self, row, v):
         if self._frozen:
             self._frozen[0][row] = v
         else:
-            self._path.SF[row, self._slot] = v
+            self._path.SF[row, self.slot] = v
 
     def _set_i(self, row, v):
         if self._frozen:
             self._frozen[1][row] = v
         else:
-            self._path.SI[row, self._slot] = v
+            self._path.SI[row, self.slot] = v
 
     in_flight = property(lambda self: self._i(L.S_IN_FLIGHT), lambda self, v: self._set_i(L.S_IN_FLIGHT, v))
     routable = property(lambda self: bool(self._i(L.ROUTABLE)), lambda self, v: self._set_i(L.ROUTABLE, v))
@@ -63,8 +64,8 @@ class KernelInstance(Instance):
 
     def freeze(self) -> None:
         """The instance stopped: keep its last values, give its slot back."""
-        self._frozen = (self._path.SF[:, self._slot].copy(), self._path.SI[:, self._slot].copy())
-        self._path.give_back_slot(self._slot)
+        self._frozen = (self._path.SF[:, self.slot].copy(), self._path.SI[:, self.slot].copy())
+        self._path.give_back_slot(self.slot)
 
 
 class KernelBillingClock(BillingClock):

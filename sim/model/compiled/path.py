@@ -18,6 +18,7 @@ from . import entry as K
 from . import layout as L
 from .instances import KernelBillingClock
 
+
 class KernelRouter:
     """The pool's view of the kernel's router: add and remove instances."""
 
@@ -25,13 +26,13 @@ class KernelRouter:
         self.path = path
 
     def add(self, inst) -> None:
-        p = inst._path
-        p.SI[L.INST_SEQ, inst._slot] = inst.seq
-        p.ensure_newest_heap()
-        K.router_add(p.st, inst._slot)
+        path = self.path
+        path.SI[L.INST_SEQ, inst.slot] = inst.seq
+        path.ensure_newest_heap()
+        K.router_add(path.st, inst.slot)
 
     def remove(self, inst) -> None:
-        K.router_remove(inst._path.st, inst._slot)
+        K.router_remove(self.path.st, inst.slot)
 
 
 class CompiledRequestPath:
@@ -44,15 +45,27 @@ class CompiledRequestPath:
         self._arrivals = arrivals                    # traffic.arrival_blocks
         self.starts_on_demand = False
         self.pool = None
+        self._demand_area_at_warmup = 0.0
         self.router = KernelRouter(self)
         self.slot_inst: list = []
         self._free_slots: list[int] = []
-        c = spec.concurrency
-        cpr, cpu = spec.cpu_per_request, spec.cpu
-        over = [n for n in range(1, c + 1) if n * cpr > cpu]
-        shared = bool(over) and spec.cpu_model == "shared"
-        F = np.zeros(L.N_F)
-        I = np.zeros(L.N_I, dtype=np.int64)
+        self._scalars(spec, recorder, pending_timeout, keeps_idle)
+        b = recorder.billing
+        recorder.billing = KernelBillingClock(self.F, b.warmup, b.rounding, b.min_instances,
+                                              "container" if b.from_container else "request")
+        self._structures(spec, shared=bool(self.I[L.SHARED]))
+        self._recording(recorder, duration)
+        self.EID = event_ids.cell
+        self._grow_requests(1024)
+        self._grow_slots(8)
+        self._pack()
+
+    def _scalars(self, spec, recorder, pending_timeout: float, keeps_idle: bool) -> None:
+        """F and I: the service's settings and the request path's counts (layout.py names them)."""
+        c, cpr, cpu = spec.concurrency, spec.cpu_per_request, spec.cpu
+        over = [n for n in range(1, c + 1) if n * cpr > cpu]       # as requests.py: CPU saturation from over[0]
+        F = self.F = np.zeros(L.N_F)
+        I = self.I = np.zeros(L.N_I, dtype=np.int64)
         F[L.PENDING_TIMEOUT] = pending_timeout
         F[L.REQUEST_TIMEOUT] = spec.request_timeout
         F[L.WARMUP] = recorder.warmup
@@ -65,27 +78,25 @@ class CompiledRequestPath:
         F[L.CPR], F[L.CPU] = cpr, cpu
         I[L.C] = c
         I[L.SAT_FROM] = over[0] if over else 0
-        I[L.SHARED] = shared
+        I[L.SHARED] = bool(over) and spec.cpu_model == "shared"
         I[L.NEWEST_FIRST] = spec.routing == "newest-first"
         I[L.BILLING_MIN] = recorder.billing.min_instances
         I[L.KEEPS_IDLE] = keeps_idle
         I[L.LOWEST] = c
         I[L.CONT_IDLE] = -1
         I[L.CODE_SLOT] = -1
-        self.F, self.I = F, I
-        b = recorder.billing
-        recorder.billing = KernelBillingClock(F, b.warmup, b.rounding, b.min_instances,
-                                              "container" if b.from_container else "request")
-        # per instance slot
+
+    def _structures(self, spec, shared: bool) -> None:
+        """Instance slots (none yet: they grow), requests, the pending queue, the event heap, the routers."""
+        c, cpr, cpu = spec.concurrency, spec.cpu_per_request, spec.cpu
         self.SF = np.zeros((L.N_SF, 0))
         self.SI = np.zeros((L.N_SI, 0), dtype=np.int64)
         self.IREQ = np.zeros((0, c), dtype=np.int64)
-        ph, dl = (2 * c, 4 * c) if shared else (1, 1)
+        ph, dl = (2 * c, 4 * c) if shared else (1, 1)  # room for stale entries; compacted when full
         self.PHV = np.zeros((0, ph))
         self.PHS = np.zeros((0, ph), dtype=np.int64)
         self.PHR = np.zeros((0, ph), dtype=np.int64)
         self.DL = np.zeros((0, dl), dtype=np.int64)
-        # requests, the pending queue, the event heap, the routers' structures
         self.RF = np.zeros((L.N_RF, 0))
         self.RI = np.zeros((L.N_RI, 0), dtype=np.int64)
         self.RFREE = np.zeros(0, dtype=np.int64)
@@ -94,12 +105,15 @@ class CompiledRequestPath:
         self.HI = np.zeros((1024, L.N_HI), dtype=np.int64)   # an event's fields side by side
         self.BH = np.full((2, c), -1, dtype=np.int64)
         self.NH = np.zeros((3, 64), dtype=np.int64)
+        # requests.py's _cpu_step and _rate
         self.CS = np.array([0.0] + [min(n * cpr, cpu) - min((n - 1) * cpr, cpu) for n in range(1, c + 1)])
         self.RT = np.array([1.0] + [1.0 if n * cpr <= cpu else cpu / (n * cpr) for n in range(1, c + 1)])
         self.AB = np.zeros(BLOCK)
         self.SB = np.zeros(BLOCK)
-        I[L.ST_I] = I[L.ST_N] = 0
-        # recording: the request counters, the sketches, the window spans
+
+    def _recording(self, recorder, duration: float) -> None:
+        """The request counters, the sketches (latency, pending time, the windows'), the window spans."""
+        I = self.I
         n_cols = len(recorder.arrivals.bins)
         seconds = len(recorder.arrivals.by_second)
         self.CNT = np.zeros((5, n_cols), dtype=np.int64)
@@ -113,7 +127,7 @@ class CompiledRequestPath:
         I[L.MINUTES_FROM] = L.SK_SPANS + len(spans) if wl.minutes is not None else -1
         self.WSP = np.array([[a for a, *_ in spans], [b for _a, b, *_ in spans]], dtype=np.float64).reshape(2, -1)
         # Sketch buckets: ceil(log(x) / log(gamma)) for 1e-9 < x <= the run's length (no latency is longer)
-        lg = F[L.LOG_GAMMA]
+        lg = self.F[L.LOG_GAMMA]
         low = math.ceil(math.log(1e-9) / lg) - 2
         high = math.ceil(math.log(max(duration, 1.0) * 2.0) / lg) + 2
         I[L.SK_OFFSET] = -low
@@ -123,13 +137,9 @@ class CompiledRequestPath:
         self.SKF[:, L.SKF_MIN] = math.inf
         self.SKF[:, L.SKF_MAX] = -math.inf
         self.SKI = np.zeros((n_sk, 2), dtype=np.int64)
-        self.EID = event_ids.cell
-        self._grow_requests(1024)
-        self._grow_slots(8)
-        self._pack()
 
     def arrays(self) -> tuple:
-        """The kernel's arrays, in the order of its accessors (kernel._a0 ... _a28)."""
+        """The kernel's arrays, in the order of its accessors (arrays.the_F, the_I, ... the_EID)."""
         return (self.F, self.I, self.SF, self.SI, self.IREQ, self.PHV, self.PHS, self.PHR, self.RF, self.RI,
                 self.RFREE, self.PQ, self.HT, self.HI, self.BH, self.NH, self.CS, self.DL, self.RT, self.AB,
                 self.SB, self.CNT, self.BYS, self.TOT, self.SK, self.SKF, self.SKI, self.WSP, self.EID)
@@ -240,8 +250,6 @@ class CompiledRequestPath:
         self.touch(self.env.now)
         self._demand_area_at_warmup = self.demand_area
 
-    _demand_area_at_warmup = 0.0
-
     @property
     def pending(self):
         return range(int(self.I[L.PQ_N]))             # len() and truth, as the deque's
@@ -283,7 +291,7 @@ class CompiledRequestPath:
         self._answer(K.dispatch(self.st, now))
 
     def fail_requests_of(self, inst, now: float) -> None:
-        K.fail_requests_of(self.st, inst._slot, now)
+        K.fail_requests_of(self.st, inst.slot, now)
 
     def instance_stopped(self, inst) -> None:
         inst.freeze()
