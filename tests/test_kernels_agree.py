@@ -3,9 +3,10 @@
 Every shipped scenario runs both ways (replication 0, its full length) and every output of the run must be
 equal: the summary (floats to the bit), the time series, the ready steps, the instance rows, the KMS audit
 and usage, the run errors and the fault log. Four more worlds take the paths the shipped scenarios do not:
-newest-first routing with per-request scaling; knative with processor sharing, request timeouts (504) and
-an overloaded queue (429) whose pending timeout a deploy changes; a varying rate of evenly spaced arrivals
-with warm start, parking, windows and the peak hour; constant service times under processor sharing (ties).
+newest-first routing with per-request scaling; knative with processor sharing, request timeouts (504), a
+daily pattern on a varying Poisson rate (thinning) and an overloaded queue (429) whose pending timeout a
+deploy changes; a varying rate of evenly spaced arrivals with warm start, parking, windows and the peak
+hour; constant service times under processor sharing (ties).
 """
 import json
 from pathlib import Path
@@ -73,7 +74,8 @@ KNATIVE_OVERLOAD = {
                   "min_instances": 1, "max_instances": 6, "request_timeout": 2, "pending_timeout": "auto",
                   "autoscaling": {"policy": "knative"},
                   "service_time": {"dist": "lognormal", "mean": 0.6, "cv": 1.5},
-                  "traffic": {"arrivals": "poisson", "rate": [[0, 20], [600, 140], [900, 30], [1800, 30]]}}],
+                  "traffic": {"arrivals": "poisson", "rate": [[0, 20], [600, 140], [900, 30], [1800, 30]],
+                              "daily_pattern": {"amplitude": 0.4, "peak_at": "20m"}}}],
     "faults": [{"kind": "deploy", "service": "api", "at": 700, "encryption_key": "k2"},
                {"kind": "key-disable", "key": "k2", "at": 1000}, {"kind": "key-enable", "key": "k2", "at": 1120}],
 }

@@ -24,7 +24,7 @@ from .recorder import ServiceRecorder
 from .requests import RequestPath
 from .router import make_router
 from .scaler import Scaler
-from .traffic import RateProfile, arrival_blocks, arrival_times
+from .traffic import RateProfile, arrival_times
 
 
 def mean_startup_s(spec, scenario, key=None) -> float:
@@ -59,8 +59,11 @@ class ServiceModel:
         st = spec.startup
         draw_phases = [batched_dist(d, startup_rng) for d in
                        (st.schedule, st.image_fetch, st.container_start, st.app_init)]
-        arrivals = (arrival_blocks if world.kernel == "compiled" else arrival_times)(
-            RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
+        if world.kernel == "compiled":
+            from .compiled import arrival_blocks
+            arrivals = arrival_blocks(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
+        else:
+            arrivals = arrival_times(RateProfile(spec.traffic), spec.traffic.arrivals, stream("arrivals"), sc.duration)
 
         self.recorder = rec = ServiceRecorder(spec.name, sc.duration, sc.timeseries_interval, sc.warmup,
                                               sc.pricing.billing_rounding,

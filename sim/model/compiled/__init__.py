@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 # the modules with compiled functions (and the layout their constants come from)
-NUMBA_MODULES = ("arrays", "entry", "events", "kernel", "layout", "recording", "routing", "sharing")
+NUMBA_MODULES = ("arrays", "entry", "events", "kernel", "layout", "recording", "routing", "sharing", "thinning",
+                 "../traffic", "../draws")
 
 
 def _drop_stale_cache() -> None:
@@ -35,12 +36,13 @@ def _drop_stale_cache() -> None:
 
 _drop_stale_cache()
 
-from . import arrays, entry, events, kernel, recording, routing, sharing  # noqa: E402  (after the cache is fresh)
+from . import arrays, entry, events, kernel, recording, routing, sharing, thinning  # noqa: E402  (cache fresh)
 from .instances import KernelInstance, SharedEventIds  # noqa: E402
 from .path import CompiledRequestPath  # noqa: E402
 from .run import run_until  # noqa: E402
+from .thinning import arrival_blocks  # noqa: E402
 
-__all__ = ["CompiledRequestPath", "KernelInstance", "SharedEventIds", "run_until", "warm_up"]
+__all__ = ["CompiledRequestPath", "KernelInstance", "SharedEventIds", "arrival_blocks", "run_until", "warm_up"]
 
 _ready = False
 
@@ -59,5 +61,5 @@ def warm_up() -> bool:
 
 
 def _dispatchers():
-    modules = (arrays, entry, events, kernel, recording, routing, sharing)
+    modules = (arrays, entry, events, kernel, recording, routing, sharing, thinning)
     return [f for m in modules for f in vars(m).values() if hasattr(f, "stats") and hasattr(f, "py_func")]
