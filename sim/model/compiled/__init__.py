@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 # the modules with compiled functions (and the layout their constants come from)
-NUMBA_MODULES = ("arrays", "entry", "events", "kernel", "layout", "recording", "routing", "sharing", "thinning",
+NUMBA_MODULES = ("arrays", "billing", "entry", "events", "kernel", "layout", "recording", "routing", "sharing",
+                 "thinning",
                  "../traffic", "../draws")
 
 
@@ -36,7 +37,7 @@ def _drop_stale_cache() -> None:
 
 _drop_stale_cache()
 
-from . import arrays, entry, events, kernel, recording, routing, sharing, thinning  # noqa: E402  (cache fresh)
+from . import arrays, billing, entry, events, kernel, recording, routing, sharing, thinning  # noqa: E402
 from .instances import KernelInstance, SharedEventIds  # noqa: E402
 from .path import CompiledRequestPath  # noqa: E402
 from .run import run_until  # noqa: E402
@@ -61,5 +62,5 @@ def warm_up() -> bool:
 
 
 def _dispatchers():
-    modules = (arrays, entry, events, kernel, recording, routing, sharing, thinning)
+    modules = (arrays, billing, entry, events, kernel, recording, routing, sharing, thinning)
     return [f for m in modules for f in vars(m).values() if hasattr(f, "stats") and hasattr(f, "py_func")]

@@ -172,6 +172,16 @@ def the_EID(st):
     return carray(i64_at(st[84]), (st[85],))
 
 
+@njit(cache=True)
+def the_TT(st):
+    return carray(f64_at(st[87]), (st[88],))
+
+
+@njit(cache=True)
+def the_TI(st):
+    return carray(i64_at(st[90]), (st[91], st[92]))
+
+
 @intrinsic
 def _data_of(typingctx, arr):
     def codegen(context, builder, sig, args):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from numba import njit
 
 from .arrays import unowned
+from .billing import advance as _bill_advance
+from .billing import busy_ended as _busy_ended
+from .billing import busy_started as _busy_started
+from .billing import not_busy as _not_busy
 from .events import push_event as _push_event
 from .kernel import dispatch as _dispatch
 from .kernel import fail_requests_of as _fail_requests_of
@@ -59,3 +63,23 @@ def fail_requests_of(st, s, now):
 @njit(cache=True)
 def requests_in_system_since(st, warmup):
     return _requests_in_system_since(unowned(st), warmup)
+
+
+@njit(cache=True)
+def busy_started(st, s, now):
+    _busy_started(unowned(st), s, now)
+
+
+@njit(cache=True)
+def busy_ended(st, s, now, rounded):
+    _busy_ended(unowned(st), s, now, rounded)
+
+
+@njit(cache=True)
+def bill_advance(st, now):
+    _bill_advance(unowned(st), now)
+
+
+@njit(cache=True)
+def not_busy(st, s):
+    _not_busy(unowned(st), s)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..billing import BillingClock
 from ..instance import Instance
+from . import entry as K
 from . import layout as L
 
 
@@ -69,11 +70,39 @@ class KernelInstance(Instance):
 
 
 class KernelBillingClock(BillingClock):
-    """BillingClock whose busy_s is the kernel's (the kernel bills busy spans itself on its fast path)."""
-    __slots__ = ("_F",)
+    """BillingClock on the kernel's arrays (billing.py there): the kernel bills busy spans as requests come and
+    go; the pool's calls (an instance ready or stopped, the end of the run) come here and go to the same
+    sums. The base class's methods run unchanged on top of these primitives."""
+    __slots__ = ("_path",)
 
-    def __init__(self, F, warmup, rounding, min_instances, billed_start):
-        self._F = F
+    def __init__(self, path, warmup, rounding, min_instances, billed_start):
+        self._path = path
         super().__init__(warmup, rounding, min_instances, billed_start)
 
-    busy_s = property(lambda self: float(self._F[L.BUSY_S]), lambda self, v: self._F.__setitem__(L.BUSY_S, v))
+    def _cell(kind, index):       # a property over one of the path's scalar cells (F: float, I: int)
+        def get(self):
+            return float(self._path.F[index]) if kind == "F" else int(self._path.I[index])
+
+        def put(self, value):
+            (self._path.F if kind == "F" else self._path.I)[index] = value
+        return property(get, put)
+
+    busy_s = _cell("F", L.BUSY_S)
+    idle_min_s = _cell("F", L.IDLE_MIN_S)
+    _since = _cell("F", L.BILL_SINCE)
+    _ready = _cell("I", L.BILL_READY)
+    _busy = _cell("I", L.BILL_BUSY)
+    del _cell
+
+    def _advance(self, now: float) -> None:
+        K.bill_advance(self._path.st, now)
+
+    def _not_busy(self, inst) -> None:
+        K.not_busy(self._path.st, inst.slot)
+
+    def busy_started(self, inst, now: float) -> None:
+        K.busy_started(self._path.st, inst.slot, now)
+
+    def busy_ended(self, inst, now: float, rounded: bool = True) -> None:
+        self._path.make_room()
+        K.busy_ended(self._path.st, inst.slot, now, rounded)

@@ -8,42 +8,37 @@ interleaves them with SimPy's queue by (time, priority, id)), and the same float
 
 The kernel processes its events up to a bound (the head of SimPy's queue) and hands back to Python, with a
 code, whenever a request needs the control plane: an instance that runs empty (`pool.on_idle`, unless the
-fast path below covers it), an instance's first request under idle-minimum billing (`busy_started`), a start
-on demand, buffers to refill, arrays to grow. What remains of the event is kept in CONT_* and `resume`
-finishes it. The state: arrays.py (layout.py names their rows and cells).
+fast path in on_idle covers it), a start on demand, buffers to refill, arrays to grow. What remains of the
+event is kept in CONT_IDLE and `resume` finishes it. Billing (billing.py) is the kernel's own. The state:
+arrays.py (layout.py names their rows and cells).
 """
 from __future__ import annotations
-
-import math
 
 from numba import njit
 
 from .arrays import (the_AB, the_CS, the_F, the_HI, the_HT, the_I, the_IREQ, the_PQ, the_RF, the_RI, the_SB, the_SF,
-                     the_SI)
+                     the_SI, the_TT)
 from .events import before, pop_event, push_event
-from .recording import busy_started, count, saturation, served, touch
+from .billing import busy_ended, busy_started
+from .recording import count, saturation, served, touch
 from .routing import acquire, attach, detach, free_request, new_request, pq_append, pq_get, pq_popleft, release
 from .sharing import begin_shared, due, share
-from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_EID, ARR_I, ARR_N, ARR_PENDING, ARR_T, BILLED_UNTIL,
-                     BILLING_MIN, BUSY_S, BUSY_SINCE, BUSY_STARTED, CODE_SLOT, CONT_DISPATCH, CONT_IDLE, CPR, CPU,
-                     CPU_IN_USE, DEADLINE, DEADLINES_MAY_FALL, DL_HEAD, DL_N, DONE, EV_ARRIVAL, EV_COMPLETE, EV_DUE,
-                     EV_REAP, FAILED_429, FAILED_504, FAILED_SHUTDOWN, FREE_N, GROW, HEAP_N, H_A, H_B, H_EID, H_KIND,
-                     IDLE_SINCE, IDLE_TIMER_ARMED, INF, IN_FLIGHT, KEEPS_IDLE, MAY_START, NOW, NREQ, ON_DEMAND,
-                     ON_DEMAND_COVER, ON_DEMAND_START, ON_IDLE, PENDING_TIMEOUT, PH_N, PQ_N, PS_AT, PS_GEN, PS_ON,
-                     REAPER_ARMED, REFILL, REQUEST_TIMEOUT, ROUNDING, ROUTABLE, R_ALIVE, R_GEN, R_INST, SAT_FROM,
-                     SERVICE, SHARED, START, ST_I, ST_N, S_IN_FLIGHT, WARMUP)
+from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_EID, ARR_I, ARR_N, ARR_PENDING, ARR_T, CODE_SLOT, CONT_IDLE,
+                     CPR, CPU, CPU_IN_USE, DEADLINE, DEADLINES_MAY_FALL, DL_HEAD, DL_N, DONE, EV_ARRIVAL,
+                     EV_COMPLETE, EV_DUE, EV_REAP, FAILED_429, FAILED_504, FAILED_SHUTDOWN, FREE_N, GROW, HEAP_N,
+                     H_A, H_B, H_EID, H_KIND, IDLE_SINCE, IDLE_TIMER_ARMED, INF, IN_FLIGHT, KEEPS_IDLE, MAY_START,
+                     NOW, NREQ, ON_DEMAND, ON_DEMAND_COVER, ON_DEMAND_START, ON_IDLE, PENDING_TIMEOUT, PH_N, PQ_N,
+                     PS_AT, PS_GEN, PS_ON, REAPER_ARMED, REFILL, REQUEST_TIMEOUT, ROUTABLE, R_ALIVE, R_GEN, R_INST,
+                     SAT_FROM, SERVICE, SHARED, START, ST_I, ST_N, S_IN_FLIGHT, TAILS_N)
 
 @njit(cache=True)
 def begin_plain(st, r, s, now):
-    """Returns True when Python must run billing.busy_started (moved from the middle of begin_plain to
-    its end: it reads nothing the rest of begin_plain changes)."""
     F, I, SI, RF, RI, CS = the_F(st), the_I(st), the_SI(st), the_RF(st), the_RI(st), the_CS(st)
     RF[START, r] = now
     attach(st, r, s)
-    busy = False
     k = SI[S_IN_FLIGHT, s]
     if k == 1:
-        busy = busy_started(st, s, now)
+        busy_started(st, s, now)
     I[IN_FLIGHT] += 1
     F[CPU_IN_USE] += CS[k]
     if k == I[SAT_FROM]:
@@ -51,20 +46,20 @@ def begin_plain(st, r, s, now):
     stime = RF[SERVICE, r]
     push_event(st, now + (stime if stime <= F[REQUEST_TIMEOUT] else F[REQUEST_TIMEOUT]), EV_COMPLETE, r,
                 RI[R_GEN, r])
-    return busy
 
 
 @njit(cache=True)
 def begin(st, r, s, now):
     I, SI = the_I(st), the_SI(st)
     if not I[SHARED]:
-        return begin_plain(st, r, s, now)
-    if SI[PS_ON, s]:
-        return begin_shared(st, r, s, now)
-    if SI[S_IN_FLIGHT, s] == I[SAT_FROM]:
+        begin_plain(st, r, s, now)
+    elif SI[PS_ON, s]:
+        begin_shared(st, r, s, now)
+    elif SI[S_IN_FLIGHT, s] == I[SAT_FROM]:
         share(st, s, now)
-        return begin_shared(st, r, s, now)
-    return begin_plain(st, r, s, now)
+        begin_shared(st, r, s, now)
+    else:
+        begin_plain(st, r, s, now)
 
 
 @njit(cache=True)
@@ -138,57 +133,41 @@ def enqueue(st, r, now):
 
 @njit(cache=True)
 def dispatch(st, now):
-    """dispatch_pending(now). DONE, or BUSY_STARTED with CONT_DISPATCH set (call resume after Python's
-    billing.busy_started of CODE_SLOT)."""
+    """dispatch_pending(now): give free slots to pending requests, oldest first."""
     I, RF = the_I(st), the_RF(st)
-    I[CONT_DISPATCH] = 0
     while I[PQ_N] > 0:
         s = acquire(st)
         if s < 0:
-            return DONE
+            return
         r = pq_popleft(st)
         while RF[DEADLINE, r] < now:                 # expired, its reaper has not run yet
             count(st, FAILED_429, now, RF[ARRIVAL, r])
             free_request(st, r)
             if I[PQ_N] == 0:
                 release(st, s)
-                return DONE
+                return
             r = pq_popleft(st)
-        if begin(st, r, s, now):
-            I[CONT_DISPATCH] = 1
-            I[CODE_SLOT] = s
-            return BUSY_STARTED
-    return DONE
+        begin(st, r, s, now)
 
 
 @njit(cache=True)
 def on_idle(st, s, now):
-    """pool.on_idle, when it only bills the busy span and starts the idle time (a routable instance, no
-    idle-minimum billing, its idle timer running or not wanted); else ON_IDLE for Python."""
-    F, I, SF, SI = the_F(st), the_I(st), the_SF(st), the_SI(st)
-    if I[BILLING_MIN] or not SI[ROUTABLE, s] or (I[KEEPS_IDLE] and not SI[IDLE_TIMER_ARMED, s]):
+    """pool.on_idle, when it only bills the busy span and starts the idle time (a routable instance whose
+    idle timer runs, or is not wanted); else ON_IDLE for Python."""
+    I, SF, SI = the_I(st), the_SF(st), the_SI(st)
+    if not SI[ROUTABLE, s] or (I[KEEPS_IDLE] and not SI[IDLE_TIMER_ARMED, s]):
         I[CODE_SLOT] = s
         return ON_IDLE
-    begin = max(SF[BUSY_SINCE, s], F[WARMUP], SF[BILLED_UNTIL, s])   # billing.busy_ended
-    if now > begin:
-        span = now - begin
-        if F[ROUNDING] > 0:
-            span = math.ceil(span / F[ROUNDING] - 1e-9) * F[ROUNDING]
-        F[BUSY_S] += span
-        SF[BILLED_UNTIL, s] = begin + span
+    busy_ended(st, s, now, True)
     SF[IDLE_SINCE, s] = now                          # pool._became_idle
     return DONE
 
 
 @njit(cache=True)
 def resume(st):
-    """Finish the event a code interrupted: the rest of a dispatch, then the emptied instance's on_idle."""
+    """Finish the event a code interrupted: the emptied instance's on_idle, if it is still empty."""
     F, I, SI = the_F(st), the_I(st), the_SI(st)
     now = F[NOW]
-    if I[CONT_DISPATCH]:
-        code = dispatch(st, now)
-        if code != DONE:
-            return code
     s = I[CONT_IDLE]
     if s >= 0:
         I[CONT_IDLE] = -1
@@ -203,9 +182,7 @@ def after_release(st, s, now):
     I = the_I(st)
     I[CONT_IDLE] = s
     if I[PQ_N] > 0:
-        code = dispatch(st, now)
-        if code != DONE:
-            return code
+        dispatch(st, now)
     return resume(st)
 
 
@@ -224,7 +201,8 @@ def run(st, bound_t, bound_p, bound_e, margin):
             return DONE
         if not (t < bound_t or (t == bound_t and (1 < bound_p or (1 == bound_p and e < bound_e)))):
             return DONE
-        if I[HEAP_N] + margin > HT.shape[0] or I[FREE_N] < 2 or I[PQ_N] + 2 > the_PQ(st).shape[0]:
+        if (I[HEAP_N] + margin > HT.shape[0] or I[FREE_N] < 2 or I[PQ_N] + 2 > the_PQ(st).shape[0]
+                or I[TAILS_N] + 2 > the_TT(st).shape[0]):
             return GROW
         if kind == EV_ARRIVAL and ((I[ARR_I] == I[ARR_N] and not I[ARR_DONE]) or I[ST_I] == I[ST_N]):
             return REFILL
@@ -247,9 +225,7 @@ def run(st, bound_t, bound_p, bound_e, margin):
             touch(st, now)
             s = acquire(st)
             if s >= 0:
-                if begin(st, r, s, now):
-                    I[CODE_SLOT] = s
-                    return BUSY_STARTED
+                begin(st, r, s, now)
             elif enqueue(st, r, now):
                 return ON_DEMAND_START
         elif kind == EV_COMPLETE:

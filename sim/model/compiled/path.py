@@ -51,7 +51,7 @@ class CompiledRequestPath:
         self._free_slots: list[int] = []
         self._scalars(spec, recorder, pending_timeout, keeps_idle)
         b = recorder.billing
-        recorder.billing = KernelBillingClock(self.F, b.warmup, b.rounding, b.min_instances,
+        recorder.billing = KernelBillingClock(self, b.warmup, b.rounding, b.min_instances,
                                               "container" if b.from_container else "request")
         self._structures(spec, shared=bool(self.I[L.SHARED]))
         self._recording(recorder, duration)
@@ -110,6 +110,8 @@ class CompiledRequestPath:
         self.RT = np.array([1.0] + [1.0 if n * cpr <= cpu else cpu / (n * cpr) for n in range(1, c + 1)])
         self.AB = np.zeros(BLOCK)
         self.SB = np.zeros(BLOCK)
+        self.TT = np.zeros(256)                          # billing: where busy spans' rounding ends (a heap)
+        self.TI = np.zeros((256, 2), dtype=np.int64)
 
     def _recording(self, recorder, duration: float) -> None:
         """The request counters, the sketches (latency, pending time, the windows'), the window spans."""
@@ -139,10 +141,11 @@ class CompiledRequestPath:
         self.SKI = np.zeros((n_sk, 2), dtype=np.int64)
 
     def arrays(self) -> tuple:
-        """The kernel's arrays, in the order of its accessors (arrays.the_F, the_I, ... the_EID)."""
+        """The kernel's arrays, in the order of its accessors (arrays.the_F, the_I, ... the_TI)."""
         return (self.F, self.I, self.SF, self.SI, self.IREQ, self.PHV, self.PHS, self.PHR, self.RF, self.RI,
                 self.RFREE, self.PQ, self.HT, self.HI, self.BH, self.NH, self.CS, self.DL, self.RT, self.AB,
-                self.SB, self.CNT, self.BYS, self.TOT, self.SK, self.SKF, self.SKI, self.WSP, self.EID)
+                self.SB, self.CNT, self.BYS, self.TOT, self.SK, self.SKF, self.SKI, self.WSP, self.EID, self.TT,
+                self.TI)
 
     def _pack(self) -> None:
         """The kernel's state: (data address, rows, columns) of each array. The arrays stay attributes of
@@ -194,7 +197,7 @@ class CompiledRequestPath:
         processor-sharing event each), plus an arrival and a reaper."""
         return 4 + 2 * self.SF.shape[1] * self.spec.concurrency
 
-    def _make_room(self) -> None:
+    def make_room(self) -> None:
         I = self.I
         changed = False
         while I[L.HEAP_N] + self.margin() > self.HT.shape[0]:
@@ -205,6 +208,10 @@ class CompiledRequestPath:
             changed = True
         if I[L.PQ_N] + 2 > self.PQ.shape[0]:
             self._grow_queue()
+            changed = True
+        if I[L.TAILS_N] + 2 > self.TT.shape[0]:
+            self.TT = _widen(self.TT, 2 * self.TT.shape[0], axis=0)
+            self.TI = _widen(self.TI, 2 * self.TI.shape[0], axis=0)
             changed = True
         if changed:
             self._pack()
@@ -239,7 +246,7 @@ class CompiledRequestPath:
         if self.I[L.ARR_I] < self.I[L.ARR_N]:
             first = self.AB[self.I[L.ARR_I]]
             self.I[L.ARR_I] += 1
-            self._make_room()
+            self.make_room()
             K.push_event(self.st, self.env.now + first, L.EV_ARRIVAL, 0, 0)
 
     def watch_warmup(self, warmup: float) -> None:
@@ -286,7 +293,7 @@ class CompiledRequestPath:
         self.I[L.DEADLINES_MAY_FALL] = 1
 
     def dispatch_pending(self, now: float) -> None:
-        self._make_room()
+        self.make_room()
         self.F[L.NOW] = now                           # the time its codes are answered at
         self._answer(K.dispatch(self.st, now))
 
@@ -325,14 +332,12 @@ class CompiledRequestPath:
             if code == L.REFILL:
                 self._refill()
             elif code == L.GROW:
-                self._make_room()
+                self.make_room()
             else:
                 self.env._now = now                    # the control plane runs at the kernel's time
                 inst = self.slot_inst[self.I[L.CODE_SLOT]] if self.I[L.CODE_SLOT] >= 0 else None
                 if code == L.ON_IDLE:
                     self.pool.on_idle(inst, now)
-                elif code == L.BUSY_STARTED:
-                    self.recorder.billing.busy_started(inst, now)
                 elif code == L.ON_DEMAND_START:
                     self.pool.start_on_demand(now, int(self.I[L.PQ_N]))
             code = K.resume(self.st)

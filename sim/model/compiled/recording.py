@@ -1,18 +1,18 @@
 """What the request path records, on arrays: recording.py's ArrivalCounter, metrics.QuantileSketch (the
 latency and pending-time tallies, the windows' sketches), metrics.TimeWeighted (CPU-saturated
-instances), the demand and CPU integrals (requests.py's touch) and billing.py's busy_started."""
+instances), the demand and CPU integrals (requests.py's touch)."""
 from __future__ import annotations
 
 import math
 
 from numba import njit
 
-from .arrays import the_BYS, the_CNT, the_F, the_I, the_RF, the_SF, the_SK, the_SKF, the_SKI, the_TOT, the_WSP
+from .arrays import the_BYS, the_CNT, the_F, the_I, the_RF, the_SK, the_SKF, the_SKI, the_TOT, the_WSP
 
-from .layout import (ARRIVAL, BILLING_MIN, BUSY_SINCE, CPU_AREA, CPU_IN_USE, DEMAND_AREA, INV_INTERVAL, IN_FLIGHT,
-                     LAST, LOG_GAMMA, MINUTES_FROM, N_SPANS, PQ_N, SATURATED, SAT_AREA, SAT_LAST, SAT_LEVEL,
-                     SAT_PEAK, SAT_START, SERVED, SKF_MAX, SKF_MIN, SKF_TOTAL, SKI_COUNT, SKI_ZEROS, SK_LATENCY,
-                     SK_OFFSET, SK_PENDING, SK_SPANS, START, WARMUP, WIN_ACTIVE)
+from .layout import (ARRIVAL, CPU_AREA, CPU_IN_USE, DEMAND_AREA, INV_INTERVAL, IN_FLIGHT, LAST, LOG_GAMMA,
+                     MINUTES_FROM, N_SPANS, PQ_N, SATURATED, SAT_AREA, SAT_LAST, SAT_LEVEL, SAT_PEAK, SAT_START,
+                     SERVED, SKF_MAX, SKF_MIN, SKF_TOTAL, SKI_COUNT, SKI_ZEROS, SK_LATENCY, SK_OFFSET, SK_PENDING,
+                     SK_SPANS, START, WARMUP, WIN_ACTIVE)
 
 
 # -- recording (recording.py's Counter/ArrivalCounter, metrics.QuantileSketch, metrics.TimeWeighted) --------
@@ -95,11 +95,3 @@ def touch(st, now):
 
 
 # -- the plain path ---------------------------------------------------------------------------------------------
-@njit(cache=True)
-def busy_started(st, s, now):
-    """billing.busy_started without idle-minimum billing (busy_since only); else Python does it (a code)."""
-    I, SF = the_I(st), the_SF(st)
-    if I[BILLING_MIN]:
-        return True
-    SF[BUSY_SINCE, s] = now
-    return False

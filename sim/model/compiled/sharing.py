@@ -10,7 +10,8 @@ from numba import njit
 from .arrays import (the_CS, the_DL, the_F, the_I, the_IREQ, the_PHR, the_PHS, the_PHV, the_RF, the_RI, the_RT,
                      the_SF, the_SI)
 from .events import push_event
-from .recording import busy_started, count, saturation, served, touch
+from .billing import busy_started
+from .recording import count, saturation, served, touch
 from .routing import attach, detach, free_request, release
 from .layout import (ARRIVAL, CPU_IN_USE, DL_HEAD, DL_N, EV_DUE, FAILED_504, INF, IN_FLIGHT, NREQ, PH_N, PS_AT,
                      PS_GEN, PS_ON, PS_T, PS_V, REQUEST_TIMEOUT, R_GEN, R_INST, SAT_FROM, SEQ, SERVICE, START)
@@ -169,9 +170,8 @@ def begin_shared(st, r, s, now):
     RF[START, r] = now
     attach(st, r, s)
     n = SI[NREQ, s]
-    busy = False
     if n == 1:
-        busy = busy_started(st, s, now)
+        busy_started(st, s, now)
     I[IN_FLIGHT] += 1
     F[CPU_IN_USE] += CS[n]
     if n == I[SAT_FROM]:
@@ -182,7 +182,6 @@ def begin_shared(st, r, s, now):
     rate = RT[n]
     if rate != rate_before or now + RF[SERVICE, r] < SF[PS_AT, s]:
         schedule(st, s, now)
-    return busy
 
 
 @njit(cache=True)
