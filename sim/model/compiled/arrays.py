@@ -182,6 +182,11 @@ def the_TI(st):
     return carray(i64_at(st[90]), (st[91], st[92]))
 
 
+@njit(cache=True)
+def the_SCR(st):
+    return carray(i64_at(st[93]), (st[94],))
+
+
 @intrinsic
 def _data_of(typingctx, arr):
     def codegen(context, builder, sig, args):

@@ -110,6 +110,7 @@ class CompiledRequestPath:
         self.RT = np.array([1.0] + [1.0 if n * cpr <= cpu else cpu / (n * cpr) for n in range(1, c + 1)])
         self.AB = np.zeros(BLOCK)
         self.SB = np.zeros(BLOCK)
+        self.SCR = np.zeros(6 * c + 1, dtype=np.int64)   # scratch: processor sharing's lists (heap + deadlines)
         self.TT = np.zeros(256)                          # billing: where busy spans' rounding ends (a heap)
         self.TI = np.zeros((256, 2), dtype=np.int64)
 
@@ -141,11 +142,11 @@ class CompiledRequestPath:
         self.SKI = np.zeros((n_sk, 2), dtype=np.int64)
 
     def arrays(self) -> tuple:
-        """The kernel's arrays, in the order of its accessors (arrays.the_F, the_I, ... the_TI)."""
+        """The kernel's arrays, in the order of its accessors (arrays.the_F, the_I, ... the_SCR)."""
         return (self.F, self.I, self.SF, self.SI, self.IREQ, self.PHV, self.PHS, self.PHR, self.RF, self.RI,
                 self.RFREE, self.PQ, self.HT, self.HI, self.BH, self.NH, self.CS, self.DL, self.RT, self.AB,
                 self.SB, self.CNT, self.BYS, self.TOT, self.SK, self.SKF, self.SKI, self.WSP, self.EID, self.TT,
-                self.TI)
+                self.TI, self.SCR)
 
     def _pack(self) -> None:
         """The kernel's state: (data address, rows, columns) of each array. The arrays stay attributes of

@@ -3,12 +3,11 @@
 and one pending event superseded through a generation number."""
 from __future__ import annotations
 
-import numpy as np
 
 from numba import njit
 
 from .arrays import (the_CS, the_DL, the_F, the_I, the_IREQ, the_PHR, the_PHS, the_PHV, the_RF, the_RI, the_RT,
-                     the_SF, the_SI)
+                     the_SCR, the_SF, the_SI)
 from .events import push_event
 from .billing import busy_started
 from .recording import count, saturation, served, touch
@@ -145,7 +144,7 @@ def share(st, s, now):
     SI[DL_HEAD, s] = 0
     SI[DL_N, s] = 0
     n = SI[NREQ, s]
-    order = np.empty(n, dtype=np.int64)
+    order = the_SCR(st)                              # scratch (no allocation): n <= concurrency
     for i in range(n):                               # insertion sort: n <= concurrency
         r = IREQ[s, i]
         j = i
@@ -227,7 +226,8 @@ def due(st, s, gen, now):
         SF[PS_T, s] = now
     ps_v = SF[PS_V, s]
     limit = ps_v + 1e-9 * max(1.0, ps_v)
-    done = np.empty(SI[PH_N, s], dtype=np.int64)
+    scratch = the_SCR(st)                            # done in [0, heap size), late after: no allocation
+    done = scratch[:SI[PH_N, s]]
     nd = 0
     while SI[PH_N, s] > 0 and PHV[s, 0] <= limit:
         key = PHR[s, 0]
@@ -237,7 +237,7 @@ def due(st, s, gen, now):
             done[nd] = r
             nd += 1
             the_RI(st)[R_INST, r] = -2                    # req.instance = None (still in inst.requests until leave)
-    late = np.empty(SI[DL_N, s], dtype=np.int64)
+    late = scratch[SI[PH_N, s]:SI[PH_N, s] + SI[DL_N, s]]
     nl = 0
     timeout = F[REQUEST_TIMEOUT]
     while SI[DL_N, s] > 0:
