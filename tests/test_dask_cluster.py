@@ -48,10 +48,10 @@ def address():
             os.environ["PYTHONPATH"] = old
 
 
-def grid(duration: str = "2m"):
+def grid(duration: str = "2m", kernel: str = "auto"):
     sc = load_scenario(STEADY, {"duration": duration, "warmup": 0, "replications": 2})
     return [u for cell, rate in enumerate((50.0, 90.0))
-            for u in units_for(with_updates(sc, {"services.0.traffic.rate": rate}), cell, 2)]
+            for u in units_for(with_updates(sc, {"services.0.traffic.rate": rate}), cell, 2, kernel=kernel)]
 
 
 def tiny_file(folder) -> str:
@@ -105,7 +105,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
 
 def test_a_worker_killed_mid_unit_has_its_unit_rerun(address):
     """Kill the process running a unit while it runs: the scheduler reruns it; nothing lost or counted twice."""
-    units = grid("10m")
+    units = grid("10m", kernel="python")        # units of a second or more, so that one is caught running
     local = {u.key: run_unit(u) for u in units}
     killed: list[str] = []
     stop = threading.Event()

@@ -123,7 +123,8 @@ def test_a_file_list_naming_files_outside_the_folder_deletes_nothing_there(tmp_p
 def test_ctrl_c_on_solve_keeps_its_units_and_resume_runs_only_the_rest(tmp_path, monkeypatch):
     path, out = scenario_file(tmp_path), tmp_path / "sv"
     units = Path(f"{out}.partial/units")
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "solve", str(path), *SOLVE, "--out", str(out)], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "solve", str(path), *SOLVE, "--out", str(out),
+                             "--kernel", "python"], cwd=tmp_path,             # the slower path: caught mid-solve
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 120
     while proc.poll() is None and not len(list(units.glob("*.json"))) >= 2 and time.monotonic() < deadline:

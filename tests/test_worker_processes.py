@@ -47,7 +47,7 @@ def test_workers_exit_when_the_command_is_killed(tmp_path, command):
     scenario = tmp_path / "long.yaml"
     scenario.write_text(LONG)
     proc = subprocess.Popen([sys.executable, "-m", "sim", command[0], str(scenario), *command[1:], "--workers", "2",
-                             "--out", str(tmp_path / "out"), "--quiet", "--yes"],
+                             "--out", str(tmp_path / "out"), "--quiet", "--yes", "--kernel", "python"],  # slow units
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
