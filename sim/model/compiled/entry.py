@@ -32,7 +32,7 @@ def resume(st):
 
 @njit(cache=True)
 def dispatch(st, now):
-    return _dispatch(unowned(st), now)
+    _dispatch(unowned(st), now)
 
 
 @njit(cache=True)

@@ -295,8 +295,7 @@ class CompiledRequestPath:
 
     def dispatch_pending(self, now: float) -> None:
         self.make_room()
-        self.F[L.NOW] = now                           # the time its codes are answered at
-        self._answer(K.dispatch(self.st, now))
+        K.dispatch(self.st, now)
 
     def fail_requests_of(self, inst, now: float) -> None:
         K.fail_requests_of(self.st, inst.slot, now)
@@ -321,10 +320,7 @@ class CompiledRequestPath:
         self.I[L.ON_DEMAND] = self.starts_on_demand
         self.I[L.ON_DEMAND_COVER] = pool.n_starting * self.spec.concurrency
         self.I[L.MAY_START] = bool(pool.parked) or pool.live < self.spec.max_instances
-        code = K.run(self.st, bound_t, bound_p, bound_e, self.margin())
-        if code != L.DONE:
-            self._answer(code)
-        return code
+        self._answer(K.run(self.st, bound_t, bound_p, bound_e, self.margin()))
 
     def _answer(self, code: int) -> None:
         """Do what the kernel asked, then let it finish the interrupted event (it may ask again)."""
