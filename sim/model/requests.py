@@ -35,7 +35,21 @@ class Request:
         self.service_time = service_time
 
 
-class RequestPath:
+class WarmupMark:
+    """The demand integral at the warmup, from which mean_in_system counts (both request paths: this one and
+    the compiled one, which define env, touch and demand_area)."""
+    _demand_area_at_warmup = 0.0
+
+    def watch_warmup(self, warmup: float) -> None:
+        if warmup > 0:
+            self.env.timeout(warmup).callbacks.append(self._at_warmup)
+
+    def _at_warmup(self, _event) -> None:
+        self.touch(self.env.now)
+        self._demand_area_at_warmup = self.demand_area
+
+
+class RequestPath(WarmupMark):
     def __init__(self, env, spec, recorder, router, draw_service_time, arrivals, pending_timeout: float):
         self.env = env
         self.recorder = recorder
@@ -68,20 +82,11 @@ class RequestPath:
         self._last = 0.0
         self.demand_area = 0.0
         self.cpu_area = 0.0
-        self._demand_area_at_warmup = 0.0
 
     def start(self) -> None:
         first = next(self._arrivals, None)
         if first is not None:
             self.env.timeout(first).callbacks.append(self._arrive)
-
-    def watch_warmup(self, warmup: float) -> None:
-        if warmup > 0:
-            self.env.timeout(warmup).callbacks.append(self._at_warmup)
-
-    def _at_warmup(self, _event) -> None:
-        self.touch(self.env.now)
-        self._demand_area_at_warmup = self.demand_area
 
     @property
     def demand(self) -> int:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ..draws import BLOCK
+from ..requests import WarmupMark
 from . import entry as K
 from . import layout as L
 from .instances import KernelBillingClock
@@ -35,7 +36,7 @@ class KernelRouter:
         K.router_remove(self.path.st, inst.slot)
 
 
-class CompiledRequestPath:
+class CompiledRequestPath(WarmupMark):
     def __init__(self, env, spec, recorder, draw_service_time, arrivals, pending_timeout: float, event_ids,
                  keeps_idle: bool, duration: float):
         self.env = env
@@ -45,7 +46,6 @@ class CompiledRequestPath:
         self._arrivals = arrivals                    # traffic.arrival_blocks
         self.starts_on_demand = False
         self.pool = None
-        self._demand_area_at_warmup = 0.0
         self.router = KernelRouter(self)
         self.slot_inst: list = []
         self._free_slots: list[int] = []
@@ -249,14 +249,6 @@ class CompiledRequestPath:
             self.I[L.ARR_I] += 1
             self.make_room()
             K.push_event(self.st, self.env.now + first, L.EV_ARRIVAL, 0, 0)
-
-    def watch_warmup(self, warmup: float) -> None:
-        if warmup > 0:
-            self.env.timeout(warmup).callbacks.append(self._at_warmup)
-
-    def _at_warmup(self, _event) -> None:
-        self.touch(self.env.now)
-        self._demand_area_at_warmup = self.demand_area
 
     @property
     def pending(self):
