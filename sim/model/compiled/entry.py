@@ -13,7 +13,6 @@ from .events import push_event as _push_event
 from .kernel import dispatch as _dispatch
 from .kernel import fail_requests_of as _fail_requests_of
 from .kernel import requests_in_system_since as _requests_in_system_since
-from .kernel import resume as _resume
 from .kernel import run as _run
 from .recording import touch as _touch
 from .routing import router_add as _router_add
@@ -23,11 +22,6 @@ from .routing import router_remove as _router_remove
 @njit(cache=True)
 def run(st, bound_t, bound_p, bound_e, margin):
     return _run(unowned(st), bound_t, bound_p, bound_e, margin)
-
-
-@njit(cache=True)
-def resume(st):
-    return _resume(unowned(st))
 
 
 @njit(cache=True)

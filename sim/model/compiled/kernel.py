@@ -8,9 +8,9 @@ interleaves them with SimPy's queue by (time, priority, id)), and the same float
 
 The kernel processes its events up to a bound (the head of SimPy's queue) and hands back to Python, with a
 code, whenever a request needs the control plane: an instance that runs empty (`pool.on_idle`, unless the
-fast path in on_idle covers it), a start on demand, buffers to refill, arrays to grow. What remains of the
-event is kept in CONT_IDLE and `resume` finishes it. Billing (billing.py) is the kernel's own. The state:
-arrays.py (layout.py names their rows and cells).
+fast path in on_idle covers it), a start on demand (both the last thing an event does: nothing is left to
+finish), buffers to refill, arrays to grow (both before an event starts). Billing (billing.py) is the
+kernel's own. The state: arrays.py (layout.py names their rows and cells).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .billing import busy_ended, busy_started
 from .recording import count, saturation, served, touch
 from .routing import acquire, attach, detach, free_request, new_request, pq_append, pq_get, pq_popleft, release
 from .sharing import begin_shared, due, share
-from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_EID, ARR_I, ARR_N, ARR_PENDING, ARR_T, CODE_SLOT, CONT_IDLE,
+from .layout import (ARRIVAL, ARRIVED, ARR_DONE, ARR_EID, ARR_I, ARR_N, ARR_PENDING, ARR_T, CODE_SLOT,
                      CPR, CPU, CPU_IN_USE, DEADLINE, DEADLINES_MAY_FALL, DL_HEAD, DL_N, DONE, EV_ARRIVAL,
                      EV_COMPLETE, EV_DUE, EV_REAP, FAILED_429, FAILED_504, FAILED_SHUTDOWN, FREE_N, GROW, HEAP_N,
                      H_A, H_B, H_EID, H_KIND, IDLE_SINCE, IDLE_TIMER_ARMED, INF, IN_FLIGHT, KEEPS_IDLE, MAY_START,
@@ -164,26 +164,13 @@ def on_idle(st, s, now):
 
 
 @njit(cache=True)
-def resume(st):
-    """Finish the event a code interrupted: the emptied instance's on_idle, if it is still empty."""
-    F, I, SI = the_F(st), the_I(st), the_SI(st)
-    now = F[NOW]
-    s = I[CONT_IDLE]
-    if s >= 0:
-        I[CONT_IDLE] = -1
-        if SI[S_IN_FLIGHT, s] == 0:
-            return on_idle(st, s, now)
-    return DONE
-
-
-@njit(cache=True)
 def after_release(st, s, now):
     """What complete and due do after releasing: dispatch the queue, then on_idle if s ran empty."""
-    I = the_I(st)
-    I[CONT_IDLE] = s
-    if I[PQ_N] > 0:
+    if the_I(st)[PQ_N] > 0:
         dispatch(st, now)
-    return resume(st)
+    if the_SI(st)[S_IN_FLIGHT, s] == 0:
+        return on_idle(st, s, now)
+    return DONE
 
 
 @njit(cache=True)

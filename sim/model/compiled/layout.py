@@ -12,9 +12,9 @@ from __future__ import annotations
 
 # I: int scalars
 (IN_FLIGHT, SATURATED, SEQ, REAPER_ARMED, DEADLINES_MAY_FALL, LOWEST, PQ_HEAD, PQ_N, HEAP_N, NH_N,
- ARR_I, ARR_N, ARR_DONE, ST_I, ST_N, FREE_N, CODE_SLOT, CONT_IDLE, C, SAT_FROM, SHARED,
+ ARR_I, ARR_N, ARR_DONE, ST_I, ST_N, FREE_N, CODE_SLOT, C, SAT_FROM, SHARED,
  NEWEST_FIRST, BILLING_MIN, KEEPS_IDLE, ON_DEMAND, ON_DEMAND_COVER, MAY_START, WIN_ACTIVE, N_SPANS,
- MINUTES_FROM, SK_OFFSET, ARR_PENDING, ARR_EID, BILL_READY, BILL_BUSY, TAILS_N, N_I) = range(37)
+ MINUTES_FROM, SK_OFFSET, ARR_PENDING, ARR_EID, BILL_READY, BILL_BUSY, TAILS_N, N_I) = range(36)
 
 # SF: float rows per instance slot
 PS_V, PS_T, PS_AT, BUSY_SINCE, BILLED_UNTIL, IDLE_SINCE, N_SF = range(7)
@@ -42,6 +42,6 @@ SKI_COUNT, SKI_ZEROS = range(2)
 # The billing tails heap (TT: when a busy span's rounding ends; TI: the instance's id and slot)
 TI_ID, TI_SLOT = range(2)
 
-# What the kernel hands back to Python (codes returned by run/resume/dispatch)
+# What the kernel hands back to Python (codes returned by run)
 DONE, ON_IDLE, ON_DEMAND_START, REFILL, GROW = range(5)
 INF = float("inf")

@@ -83,7 +83,6 @@ class CompiledRequestPath(WarmupMark):
         I[L.BILLING_MIN] = recorder.billing.min_instances
         I[L.KEEPS_IDLE] = keeps_idle
         I[L.LOWEST] = c
-        I[L.CONT_IDLE] = -1
         I[L.CODE_SLOT] = -1
 
     def _structures(self, spec, shared: bool) -> None:
@@ -315,21 +314,19 @@ class CompiledRequestPath(WarmupMark):
         self._answer(K.run(self.st, bound_t, bound_p, bound_e, self.margin()))
 
     def _answer(self, code: int) -> None:
-        """Do what the kernel asked, then let it finish the interrupted event (it may ask again)."""
-        while code != L.DONE:
+        """Do what the kernel asked. ON_IDLE and ON_DEMAND_START end their event; REFILL and GROW come before
+        one: the next run() goes on from there."""
+        if code == L.REFILL:
+            self._refill()
+        elif code == L.GROW:
+            self.make_room()
+        elif code != L.DONE:
             now = float(self.F[L.NOW])
-            if code == L.REFILL:
-                self._refill()
-            elif code == L.GROW:
-                self.make_room()
-            else:
-                self.env._now = now                    # the control plane runs at the kernel's time
-                inst = self.slot_inst[self.I[L.CODE_SLOT]] if self.I[L.CODE_SLOT] >= 0 else None
-                if code == L.ON_IDLE:
-                    self.pool.on_idle(inst, now)
-                elif code == L.ON_DEMAND_START:
-                    self.pool.start_on_demand(now, int(self.I[L.PQ_N]))
-            code = K.resume(self.st)
+            self.env._now = now                        # the control plane runs at the kernel's time
+            if code == L.ON_IDLE:
+                self.pool.on_idle(self.slot_inst[self.I[L.CODE_SLOT]], now)
+            else:                                      # ON_DEMAND_START
+                self.pool.start_on_demand(now, int(self.I[L.PQ_N]))
 
     def _refill(self) -> None:
         """The next block of arrival times (traffic.arrival_blocks), the next block of service times."""
