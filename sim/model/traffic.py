@@ -67,6 +67,9 @@ class RateProfile:
 
 def arrival_times(profile: RateProfile, kind: str, rng, horizon: float):
     """Generator of arrival times in [0, horizon), drawn from `rng` (the service's arrivals stream)."""
+    if not profile.constant:               # one by one: no blocks to build and take apart again
+        yield from _varying_arrival_times(profile, kind, rng, horizon)
+        return
     for block in arrival_blocks(profile, kind, rng, horizon):
         yield from block.tolist()
 
